@@ -1,0 +1,15 @@
+import type { BoardProfile } from './types.ts';
+
+/** ESP32-C3: 4095 JsVars, the tightest board. Smallest tables. */
+export const board: BoardProfile = {
+  name: 'esp32-c3',
+  title: 'ESP32-C3 (stock Espruino, Wi-Fi UDP, native crypto, 4095 JsVars)',
+  espruinoBoard: 'ESP32C3',
+  radio: 'wifi-udp',
+  cipher: 'native',
+  console: { device: 'USB', baud: 115200 },
+  pins: { led: 'D8', button: 'D9' },
+  capacities: { dedupSlots: 96, replaySources: 24, reassemblySlots: 1, reassemblyMaxBytes: 2048, keyEpochs: 2 },
+  budgets: { jsVarsTotal: 4095, jsVarBudget: 1800, bundleBytes: 40 * 1024 },
+  seqPersistBlock: 256,
+};

@@ -1,0 +1,15 @@
+import type { BoardProfile } from './types.ts';
+
+/** Classic ESP32 on an Espruino build with an ESP-NOW binding (contract: boards/ESPNOW-BINDING.md). */
+export const board: BoardProfile = {
+  name: 'esp32-espnow',
+  title: 'ESP32 (Espruino with ESP-NOW binding, native crypto)',
+  espruinoBoard: 'ESP32',
+  radio: 'espnow',
+  cipher: 'native',
+  console: { device: 'Serial1', baud: 115200 },
+  pins: { led: 'D2', button: 'D0' },
+  capacities: { dedupSlots: 256, replaySources: 64, reassemblySlots: 4, reassemblyMaxBytes: 4096, keyEpochs: 2 },
+  budgets: { jsVarsTotal: 16383, jsVarBudget: 4000, bundleBytes: 48 * 1024 },
+  seqPersistBlock: 256,
+};

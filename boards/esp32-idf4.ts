@@ -1,0 +1,15 @@
+import type { BoardProfile } from './types.ts';
+
+/** ESP32 on the ESP32_IDF4 build, which has no `crypto` module: the pure-JS AES backend, slow. */
+export const board: BoardProfile = {
+  name: 'esp32-idf4',
+  title: 'ESP32 (Espruino ESP32_IDF4, Wi-Fi UDP, JS AES: no crypto module)',
+  espruinoBoard: 'ESP32_IDF4',
+  radio: 'wifi-udp',
+  cipher: 'js',
+  console: { device: 'Serial1', baud: 115200 },
+  pins: { led: 'D2', button: 'D0' },
+  capacities: { dedupSlots: 256, replaySources: 64, reassemblySlots: 2, reassemblyMaxBytes: 4096, keyEpochs: 2 },
+  budgets: { jsVarsTotal: 16383, jsVarBudget: 4500, bundleBytes: 56 * 1024 },
+  seqPersistBlock: 256,
+};

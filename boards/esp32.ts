@@ -1,0 +1,15 @@
+import type { BoardProfile } from './types.ts';
+
+/** Classic ESP32 on stock Espruino: Wi-Fi/UDP radio, native AES from the `crypto` module. */
+export const board: BoardProfile = {
+  name: 'esp32',
+  title: 'ESP32 (stock Espruino, Wi-Fi UDP, native crypto)',
+  espruinoBoard: 'ESP32',
+  radio: 'wifi-udp',
+  cipher: 'native',
+  console: { device: 'Serial1', baud: 115200 },
+  pins: { led: 'D2', button: 'D0' },
+  capacities: { dedupSlots: 256, replaySources: 64, reassemblySlots: 4, reassemblyMaxBytes: 4096, keyEpochs: 2 },
+  budgets: { jsVarsTotal: 16383, jsVarBudget: 4000, bundleBytes: 48 * 1024 },
+  seqPersistBlock: 256,
+};

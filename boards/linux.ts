@@ -1,0 +1,15 @@
+import type { BoardProfile } from './types.ts';
+
+/** Espruino's Linux build: test nodes on one machine, UDP on loopback, native crypto. */
+export const board: BoardProfile = {
+  name: 'linux',
+  title: 'Linux (Espruino Linux build, UDP loopback, native crypto)',
+  espruinoBoard: 'LINUX',
+  radio: 'udp-loopback',
+  cipher: 'native',
+  console: { device: 'Terminal', baud: 115200 },
+  pins: { led: null, button: null },
+  capacities: { dedupSlots: 256, replaySources: 64, reassemblySlots: 4, reassemblyMaxBytes: 4096, keyEpochs: 2 },
+  budgets: { jsVarsTotal: 16383, jsVarBudget: 4000, bundleBytes: 48 * 1024 },
+  seqPersistBlock: 256,
+};

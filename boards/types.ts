@@ -1,0 +1,43 @@
+/**
+ * A board profile is data, not code: which radio driver and cipher backend the firmware uses, the pins,
+ * the console, the fixed capacities of every table, and the budgets the build enforces.
+ * The build inlines every leaf of the profile into the bundle as a constant (host/build/).
+ */
+export type RadioDriver = 'wifi-udp' | 'espnow' | 'udp-loopback';
+export type CipherBackend = 'native' | 'js';
+
+export interface BoardProfile {
+  /** file name and `--board` name, kebab-case */
+  name: string;
+  /** one line for humans */
+  title: string;
+  /** Espruino's own board name (process.env.BOARD), checked at flash time */
+  espruinoBoard: string;
+  radio: RadioDriver;
+  /** 'native' needs Espruino's `crypto` module (AES); 'js' is the pure-JS fallback (slow, stated in README) */
+  cipher: CipherBackend;
+  console: { device: string; baud: number };
+  pins: { led: string | null; button: string | null };
+  capacities: {
+    /** (source, sequence) pairs remembered by the duplicate cache */
+    dedupSlots: number;
+    /** sources tracked by the replay window */
+    replaySources: number;
+    /** concurrent messages being reassembled */
+    reassemblySlots: number;
+    /** largest message accepted for reassembly, bytes */
+    reassemblyMaxBytes: number;
+    /** key epochs held at once (current + previous during a rollover) */
+    keyEpochs: number;
+  };
+  budgets: {
+    /** JsVars the interpreter has on this board (process.memory().total at boot) */
+    jsVarsTotal: number;
+    /** JsVars the loaded firmware may use before any traffic */
+    jsVarBudget: number;
+    /** minified bundle size limit, bytes */
+    bundleBytes: number;
+  };
+  /** sequence numbers reserved per flash write of the high-water mark (seqno.ts) */
+  seqPersistBlock: number;
+}
