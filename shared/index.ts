@@ -10,3 +10,5 @@ export { createDedupCache } from './dedup-cache.ts';
 export { createReplayWindow } from './replay-window.ts';
 export { createRelayPath } from './relay-path.ts';
 export { createSeqAllocator } from './seqno.ts';
+export { fragmentCount, fragmentChunkSize, writeFragment } from './fragmenter.ts';
+export { createReassembly } from './reassembly.ts';
