@@ -1,0 +1,33 @@
+/**
+ * The `meshwork` command line. Each command lives in host/commands/<name>.ts and exports
+ * `register(program)`; add a command by appending its module to COMMANDS. bin/meshwork.mjs runs this file
+ * through tsx. Exit codes: 0 success, 1 the command's work failed, 2 bad usage.
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import * as build from './commands/build.ts';
+import * as decode from './commands/decode.ts';
+import * as keys from './commands/keys.ts';
+
+const COMMANDS: readonly { register(program: Command): void }[] = [build, decode, keys];
+
+const USAGE_ERRORS = new Set([
+  'commander.unknownOption', 'commander.unknownCommand', 'commander.missingArgument', 'commander.optionMissingArgument',
+  'commander.missingMandatoryOptionValue', 'commander.excessArguments', 'commander.invalidArgument', 'commander.conflictingOption',
+]);
+
+export function createProgram(): Command {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const program = new Command('meshwork')
+    .description('Meshwork host toolkit: build, flash, monitor and bridge a mesh of Espruino nodes')
+    .version(pkg.version)
+    .showHelpAfterError('(add --help for usage)')
+    // commander's own usage errors exit 2 like the commands' (it uses 1 for them)
+    .exitOverride((err) => process.exit(USAGE_ERRORS.has(err.code) ? 2 : err.exitCode));
+  for (const c of COMMANDS) c.register(program);
+  return program;
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  await createProgram().parseAsync(argv as string[]);
+}
