@@ -1,0 +1,212 @@
+/**
+ * Cost of the per-frame AES work of a seal (frame-seal.ts): one ECB block (the per-frame subkey), ctr0 over a
+ * 200-byte payload, CBC-MAC over 224 bytes. Run: npx tsx bench/aes.ts
+ *
+ * 1. Node: frames/s for @noble/ciphers, the pure-JS backend and the native backend over the crypto
+ *    emulation, with ratios to noble. (Node figures say nothing about Espruino: JIT vs a text-walking
+ *    interpreter.)
+ * 2. Espruino (when ESPRUINO_BIN names a Linux build): machine instructions per frame under
+ *    `valgrind --tool=callgrind`, native vs JS backend, from the difference between a run of N frames and a
+ *    run of none (so boot, bundle load and table set-up cancel out), plus the JsVars each backend holds.
+ *
+ * Also exports the bundling and running helpers test/aes.test.ts uses to run the backends on the interpreter.
+ * The instruction counts are for the build at ESPRUINO_BIN: /opt/espruino/espruino is a 32-bit Linux build
+ * with the ESP32 memory layout (16383 JsVars of 14 bytes). ESP32 time: roughly instructions × 2-3 / 240 MHz.
+ */
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createJsAes } from '../firmware/aes-js.ts';
+import { createNativeAes } from '../firmware/aes-native.ts';
+import { createNobleAes } from '../host/crypto/aes-noble.ts';
+import type { Aes128 } from '../shared/ports.ts';
+import { createEspruinoCrypto } from '../test/emulation/espruino-crypto.ts';
+import { ESPRUINO_BASE_OPTIONS, REQUIRE_PLACEHOLDER, restoreRequire } from '../host/build/esbuild-options.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Bundle `source` (TypeScript, imports resolved from the repository root) into one script for Espruino, with
+ * the firmware build's own options (host/build/esbuild-options.ts): `require("crypto")` stays a plain call
+ * Espruino resolves itself; `define` inlines constants.
+ */
+export async function bundleForEspruino(source: string, define: Record<string, string> = {}): Promise<string> {
+  const r = await build({
+    ...ESPRUINO_BASE_OPTIONS,
+    stdin: { contents: source, resolveDir: REPO_ROOT, loader: 'ts', sourcefile: 'espruino-driver.ts' },
+    write: false,
+    define: { ...define, require: REQUIRE_PLACEHOLDER },
+    logLevel: 'silent',
+  });
+  return restoreRequire(r.outputFiles[0].text);
+}
+
+/** The interpreter to use: ESPRUINO_BIN, else the Linux build another helper leaves in /opt/espruino. */
+export function espruinoBin(): string | undefined {
+  const env = process.env.ESPRUINO_BIN;
+  if (env) return existsSync(env) ? env : undefined;
+  return existsSync('/opt/espruino/espruino') ? '/opt/espruino/espruino' : undefined;
+}
+
+/**
+ * Run a script on the interpreter in a fresh directory (its flash file lands there) and return stdout.
+ * The script must end with quit(). stdin stays an open, idle pipe (at end-of-file the REPL spins).
+ * `wrap` puts a command in front (valgrind). The directory is removed unless `keepDir` (then the caller
+ * removes it).
+ */
+export function runEspruino(bin: string, js: string, opts: { timeoutMs?: number; wrap?: string[]; keepDir?: boolean } = {}): Promise<{ stdout: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshwork-espruino-'));
+  writeFileSync(join(dir, 'main.js'), js);
+  const argv = [...(opts.wrap ?? []), bin, 'main.js'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
+      if (signal) reject(new Error(`espruino killed (${signal}) after timeout; stdout:\n${stdout.slice(-2000)}`));
+      else if (code !== 0) reject(new Error(`espruino exited ${code}; stderr:\n${stderr.slice(-2000)}\nstdout:\n${stdout.slice(-2000)}`));
+      else resolve({ stdout, dir });
+    });
+  });
+}
+
+/** Lines the driver printed with the "@@" marker, parsed as JSON (the banner and prompt are dropped). */
+export function markedLines(stdout: string): any[] {
+  return stdout.split('\n').filter((l) => l.startsWith('@@')).map((l) => JSON.parse(l.slice(2)));
+}
+
+/** Driver running FRAMES seals' worth of AES work on BACKEND ('native' | 'js'): both are `define`d. */
+const FRAME_DRIVER = `
+import { createNativeAes } from './firmware/aes-native.ts';
+import { createJsAes } from './firmware/aes-js.ts';
+declare const require: (name: string) => any, BACKEND: string, FRAMES: number;
+declare const process: any;
+declare function print(s: string): void;
+declare function quit(): void;
+const m0 = process.memory().usage;
+const aes = BACKEND === 'native' ? createNativeAes(require('crypto')) : createJsAes();
+const m1 = process.memory().usage;
+const kEnc = new Uint8Array(16);
+const kMac = new Uint8Array(16);
+const nonce = new Uint8Array(16);
+const kp = new Uint8Array(16);
+const frame = new Uint8Array(200);
+const macIn = new Uint8Array(224);
+const tag = new Uint8Array(8);
+kEnc.fill(1);
+kMac.fill(2);
+for (let i = 0; i < FRAMES; i++) {
+  nonce[9] = i;
+  aes.ecb(kEnc, nonce, kp);
+  aes.ctr0(kp, frame, frame);
+  aes.cbcMac(kMac, macIn, tag);
+}
+let t = '';
+for (let i = 0; i < 8; i++) t += (tag[i] < 16 ? '0' : '') + tag[i].toString(16);
+print('@@' + JSON.stringify({ jsVars: m1 - m0, tag: t, frame0: frame[0] }));
+quit();
+`;
+
+/** Callgrind instruction count (Ir) of one interpreter run of the frame driver. */
+async function callgrindRun(bin: string, backend: string, frames: number): Promise<{ ir: number; jsVars: number; tag: string }> {
+  const js = await bundleForEspruino(FRAME_DRIVER, { BACKEND: JSON.stringify(backend), FRAMES: String(frames) });
+  const { stdout, dir } = await runEspruino(bin, js, {
+    timeoutMs: 600_000,
+    wrap: ['valgrind', '--tool=callgrind', '--callgrind-out-file=cg.out'],
+    keepDir: true,
+  });
+  try {
+    const m = /^summary:\s*(\d+)/m.exec(readFileSync(join(dir, 'cg.out'), 'utf8'));
+    if (!m) throw new Error('no summary line in callgrind output');
+    const out = markedLines(stdout);
+    if (out.length !== 1) throw new Error('driver printed no result:\n' + stdout.slice(-2000));
+    return { ir: Number(m[1]), jsVars: out[0].jsVars, tag: out[0].tag };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Million instructions per frame for `backend`, the JsVars the backend holds after creation, and the last
+ * tag (both backends must print the same one: a fast wrong answer is not a result).
+ */
+export async function callgrindPerFrame(bin: string, backend: 'native' | 'js', frames: number): Promise<{ mInstr: number; jsVars: number; tag: string }> {
+  const base = await callgrindRun(bin, backend, 0);
+  const run = await callgrindRun(bin, backend, frames);
+  return { mInstr: (run.ir - base.ir) / frames / 1e6, jsVars: run.jsVars, tag: run.tag };
+}
+
+function frameWork(aes: Aes128): () => void {
+  const kEnc = new Uint8Array(16).fill(1);
+  const kMac = new Uint8Array(16).fill(2);
+  const nonce = new Uint8Array(16);
+  const kp = new Uint8Array(16);
+  const frame = new Uint8Array(200);
+  const macIn = new Uint8Array(224);
+  const tag = new Uint8Array(8);
+  let i = 0;
+  return () => {
+    nonce[9] = i++;
+    aes.ecb(kEnc, nonce, kp);
+    aes.ctr0(kp, frame, frame);
+    aes.cbcMac(kMac, macIn, tag);
+  };
+}
+
+function opsPerSecond(fn: () => void, ms: number): number {
+  for (let i = 0; i < 200; i++) fn(); // warm-up
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < 100; i++) fn();
+    n += 100;
+    t = performance.now();
+  }
+  return (n * 1000) / (t - t0);
+}
+
+async function main(): Promise<void> {
+  console.log('per-frame AES work: ecb 1 block + ctr0 200 B + cbcMac 224 B (8-byte tag)\n');
+  console.log('Node', process.version);
+  const backends: [string, Aes128][] = [
+    ['noble', createNobleAes()],
+    ['js', createJsAes()],
+    ['native over emulation', createNativeAes(createEspruinoCrypto())],
+  ];
+  let noble = 0;
+  for (const [name, aes] of backends) {
+    const ops = opsPerSecond(frameWork(aes), 1000);
+    if (!noble) noble = ops;
+    console.log(`  ${name.padEnd(22)} ${Math.round(ops).toString().padStart(8)} frames/s  ${(ops / noble).toFixed(2)}x noble`);
+  }
+
+  const bin = process.env.ESPRUINO_BIN;
+  console.log();
+  if (!bin || !existsSync(bin)) {
+    console.log('Espruino: SKIPPED (set ESPRUINO_BIN to an Espruino Linux binary to measure with callgrind)');
+    return;
+  }
+  console.log(`Espruino ${bin}, valgrind --tool=callgrind, M instructions per frame (difference of N frames and 0):`);
+  const native = await callgrindPerFrame(bin, 'native', 20);
+  console.log(`  native  ${native.mInstr.toFixed(3).padStart(8)} M instr/frame   backend holds ${native.jsVars} JsVars`);
+  const js = await callgrindPerFrame(bin, 'js', 3);
+  console.log(`  js      ${js.mInstr.toFixed(3).padStart(8)} M instr/frame   backend holds ${js.jsVars} JsVars`);
+  console.log(`  js / native = ${(js.mInstr / native.mInstr).toFixed(0)}x`);
+  if (js.tag !== native.tag) throw new Error(`backends disagree on the interpreter: js tag ${js.tag}, native tag ${native.tag}`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
