@@ -9,79 +9,17 @@
  *    `valgrind --tool=callgrind`, native vs JS backend, from the difference between a run of N frames and a
  *    run of none (so boot, bundle load and table set-up cancel out), plus the JsVars each backend holds.
  *
- * Also exports the bundling and running helpers test/aes.test.ts uses to run the backends on the interpreter.
  * The instruction counts are for the build at ESPRUINO_BIN: /opt/espruino/espruino is a 32-bit Linux build
  * with the ESP32 memory layout (16383 JsVars of 14 bytes). ESP32 time: roughly instructions × 2-3 / 240 MHz.
  */
-import { build } from 'esbuild';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createJsAes } from '../firmware/aes-js.ts';
 import { createNativeAes } from '../firmware/aes-native.ts';
 import { createNobleAes } from '../host/crypto/aes-noble.ts';
 import type { Aes128 } from '../shared/ports.ts';
 import { createEspruinoCrypto } from '../test/emulation/espruino-crypto.ts';
-import { ESPRUINO_BASE_OPTIONS, REQUIRE_PLACEHOLDER, restoreRequire } from '../host/build/esbuild-options.ts';
-
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/**
- * Bundle `source` (TypeScript, imports resolved from the repository root) into one script for Espruino, with
- * the firmware build's own options (host/build/esbuild-options.ts): `require("crypto")` stays a plain call
- * Espruino resolves itself; `define` inlines constants.
- */
-export async function bundleForEspruino(source: string, define: Record<string, string> = {}): Promise<string> {
-  const r = await build({
-    ...ESPRUINO_BASE_OPTIONS,
-    stdin: { contents: source, resolveDir: REPO_ROOT, loader: 'ts', sourcefile: 'espruino-driver.ts' },
-    write: false,
-    define: { ...define, require: REQUIRE_PLACEHOLDER },
-    logLevel: 'silent',
-  });
-  return restoreRequire(r.outputFiles[0].text);
-}
-
-/** The interpreter to use: ESPRUINO_BIN, else the Linux build another helper leaves in /opt/espruino. */
-export function espruinoBin(): string | undefined {
-  const env = process.env.ESPRUINO_BIN;
-  if (env) return existsSync(env) ? env : undefined;
-  return existsSync('/opt/espruino/espruino') ? '/opt/espruino/espruino' : undefined;
-}
-
-/**
- * Run a script on the interpreter in a fresh directory (its flash file lands there) and return stdout.
- * The script must end with quit(). stdin stays an open, idle pipe (at end-of-file the REPL spins).
- * `wrap` puts a command in front (valgrind). The directory is removed unless `keepDir` (then the caller
- * removes it).
- */
-export function runEspruino(bin: string, js: string, opts: { timeoutMs?: number; wrap?: string[]; keepDir?: boolean } = {}): Promise<{ stdout: string; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'meshwork-espruino-'));
-  writeFileSync(join(dir, 'main.js'), js);
-  const argv = [...(opts.wrap ?? []), bin, 'main.js'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
-      if (signal) reject(new Error(`espruino killed (${signal}) after timeout; stdout:\n${stdout.slice(-2000)}`));
-      else if (code !== 0) reject(new Error(`espruino exited ${code}; stderr:\n${stderr.slice(-2000)}\nstdout:\n${stdout.slice(-2000)}`));
-      else resolve({ stdout, dir });
-    });
-  });
-}
-
-/** Lines the driver printed with the "@@" marker, parsed as JSON (the banner and prompt are dropped). */
-export function markedLines(stdout: string): any[] {
-  return stdout.split('\n').filter((l) => l.startsWith('@@')).map((l) => JSON.parse(l.slice(2)));
-}
+import { bundleForEspruino, markedLines, runEspruino } from '../test/support/espruino.ts';
 
 /** Driver running FRAMES seals' worth of AES work on BACKEND ('native' | 'js'): both are `define`d. */
 const FRAME_DRIVER = `

@@ -16,7 +16,7 @@ import { createNobleAes } from '../host/crypto/aes-noble.ts';
 import type { Aes128 } from '../shared/ports.ts';
 import { createEspruinoCrypto } from './emulation/espruino-crypto.ts';
 import { buildAesVectors, cbcMacRef, ctr0Ref, ecbRef, formatAesVectors, type AesVectors } from './vectors/gen-aes.ts';
-import { bundleForEspruino, espruinoBin, markedLines, runEspruino } from '../bench/aes.ts';
+import { bundleForEspruino, espruinoBin, markedLines, runEspruino, skipReason } from './support/espruino.ts';
 import { checkBundle } from '../host/build/bundle-check.ts';
 
 const vectorsText = readFileSync(new URL('./vectors/aes.json', import.meta.url), 'utf8');
@@ -456,7 +456,7 @@ describe('firmware backends bundled for Espruino', () => {
 });
 
 const bin = espruinoBin();
-describe.skipIf(!bin)(`on the real interpreter (${bin ?? 'SKIPPED: no ESPRUINO_BIN and no /opt/espruino/espruino'})`, () => {
+describe.skipIf(!bin)(`on the real interpreter (${bin ?? skipReason()})`, () => {
   it('the native and JS backends produce every vector', async () => {
     const lines: [string, string, number, string][] = [];
     for (const chunk of vectorChunks()) {

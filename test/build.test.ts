@@ -19,9 +19,10 @@ import { buildFirmware, REPO_ROOT, type BuildFirmwareResult, type BundleMetadata
 import { espruinoBuildOptions, restoreRequire } from '../host/build/esbuild-options.ts';
 import { checkBundle } from '../host/build/bundle-check.ts';
 import { formatSizeTable } from '../host/build/size-report.ts';
+import { espruinoBin, skipReason } from './support/espruino.ts';
 
-const ESPRUINO = process.env.ESPRUINO_BIN ?? '/opt/espruino/espruino';
-const HAVE_ESPRUINO = existsSync(ESPRUINO);
+const ESPRUINO = espruinoBin() ?? '';
+const HAVE_ESPRUINO = ESPRUINO !== '';
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -181,7 +182,7 @@ describe('meshwork build (CLI)', () => {
   });
 });
 
-describe.runIf(HAVE_ESPRUINO)(`on the Espruino interpreter (${ESPRUINO})`, () => {
+describe.runIf(HAVE_ESPRUINO)(`on the Espruino interpreter (${ESPRUINO || skipReason()})`, () => {
   it('loads every board bundle without an error', async () => {
     for (const r of built.results) {
       const dir = mkdtempSync(join(tmp, 'run-'));

@@ -6,6 +6,7 @@
  * Espruino interpreter on the esbuild bundle, with E.CRC32 as the port, when the binary is present.
  */
 import { describe, it, expect } from 'vitest';
+import { espruinoBin, espruinoC3Bin, skipReason } from './support/espruino.ts';
 import fc from 'fast-check';
 import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -515,8 +516,8 @@ describe('hostile fragments', () => {
   });
 });
 
-const ESPRUINO = process.env.ESPRUINO_BIN ?? '/opt/espruino/espruino';
-const ESPRUINO_C3 = join(dirname(ESPRUINO), 'espruino-c3');
+const ESPRUINO = espruinoBin() ?? '';
+const ESPRUINO_C3 = espruinoC3Bin() ?? '';
 
 /**
  * Runs inside Espruino. Only the messages go in (the interpreter holds its program text in JsVars, and the
@@ -628,13 +629,13 @@ function checkEspruinoRun(run: EspruinoRun, maxBytes: number): void {
   expect(run.m.soak80Delta).toBeLessThanOrEqual(0);
 }
 
-describe.runIf(existsSync(ESPRUINO))('inside the Espruino interpreter (esbuild bundle, E.CRC32 port)', () => {
+describe.runIf(ESPRUINO !== '')(`inside the Espruino interpreter (esbuild bundle, E.CRC32 port)${ESPRUINO ? '' : ': ' + skipReason()}`, () => {
   it('ESP32 layout (16383 JsVars), table 4 x 4096: vectors both ways, no heap growth', async () => {
     const run = await runOnEspruino(ESPRUINO, 4, 4096);
     checkEspruinoRun(run, 4096);
     console.log('espruino esp32-like: JsVars for a 4 x 4096 reassembly', run.m.reassembly, 'soak deltas', run.m.soak40Delta, run.m.soak80Delta);
   }, 180_000);
-  it.runIf(existsSync(ESPRUINO_C3))('ESP32-C3 layout (4095 JsVars), table 1 x 2048', async () => {
+  it.runIf(ESPRUINO_C3 !== '')(`ESP32-C3 layout (4095 JsVars), table 1 x 2048${ESPRUINO_C3 ? '' : ': ' + skipReason('ESPRUINO_C3_BIN')}`, async () => {
     const run = await runOnEspruino(ESPRUINO_C3, 1, 2048);
     checkEspruinoRun(run, 2048);
     console.log('espruino esp32-c3-like: JsVars for a 1 x 2048 reassembly', run.m.reassembly, 'soak deltas', run.m.soak40Delta, run.m.soak80Delta);

@@ -52,6 +52,14 @@ function typeName(v: unknown): string {
   return typeof v;
 }
 
+/**
+ * The built-in type of a value by its tag, not instanceof: the bundle runs in a vm context whose
+ * Uint8Array/ArrayBuffer are other constructors than this module's.
+ */
+function tagOf(v: unknown): string {
+  return Object.prototype.toString.call(v).slice(8, -1);
+}
+
 /** jsvIterateCallback (jsvariterator.c:28-111): every byte a JS value yields, in order. */
 function collect(v: unknown, out: number[]): void {
   if (typeof v === 'number' || typeof v === 'boolean') {
@@ -62,12 +70,12 @@ function collect(v: unknown, out: number[]): void {
       if (c > 255) notEmulated('a string character above 255');
       out.push(c); // lines 66-74
     }
-  } else if (v instanceof ArrayBuffer) {
-    for (const b of new Uint8Array(v)) out.push(b);
-  } else if (v instanceof Uint8Array || v instanceof Int8Array || v instanceof Uint8ClampedArray) {
+  } else if (tagOf(v) === 'ArrayBuffer') {
+    for (const b of new Uint8Array(v as ArrayBuffer)) out.push(b);
+  } else if (ArrayBuffer.isView(v) && tagOf(v) !== 'DataView' && (v as Uint8Array).BYTES_PER_ELEMENT === 1) {
     // lines 76-94 (and jsvGetDataPointer for flat stores): the view's own bytes, byteOffset honoured
     for (const b of new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) out.push(b);
-  } else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+  } else if (ArrayBuffer.isView(v) && tagOf(v) !== 'DataView') {
     notEmulated('a typed array with elements wider than a byte');
   } else if (Array.isArray(v)) {
     for (const el of v) collect(el, out); // lines 96-105: each element, recursively
@@ -122,8 +130,8 @@ function arrayBufferOf(b: Uint8Array): ArrayBuffer {
  * function. A DataView is one (Espruino implements it as a plain object).
  */
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  const typed = ArrayBuffer.isView(v) && !(v instanceof DataView);
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !typed && !(v instanceof ArrayBuffer);
+  const typed = ArrayBuffer.isView(v) && tagOf(v) !== 'DataView';
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !typed && tagOf(v) !== 'ArrayBuffer';
 }
 
 export function createEspruinoCrypto(init: { onError?: (message: string) => void } = {}): EspruinoCryptoEmulation {

@@ -84,6 +84,8 @@ export function createEspruinoEnv(opts: EspruinoEnvOptions = {}): EspruinoEnv {
       memory() { const t = opts.jsVarsTotal ?? 16383; return { free: t, usage: 0, total: t }; },
     },
     setTimeout, setInterval, clearTimeout, clearInterval,
+    // Espruino's btoa/atob work on 8-bit strings, as Node's do
+    btoa, atob,
   };
   const context = vm.createContext(sandbox);
   vm.runInContext(
