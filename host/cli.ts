@@ -7,9 +7,10 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as build from './commands/build.ts';
 import * as decode from './commands/decode.ts';
+import * as encode from './commands/encode.ts';
 import * as keys from './commands/keys.ts';
 
-const COMMANDS: readonly { register(program: Command): void }[] = [build, decode, keys];
+const COMMANDS: readonly { register(program: Command): void }[] = [build, keys, encode, decode];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownOption', 'commander.unknownCommand', 'commander.missingArgument', 'commander.optionMissingArgument',

@@ -3,19 +3,11 @@ import { readFileSync } from 'node:fs';
 import * as lib from '../shared/index.ts';
 import { createNodeAes } from './support/aes-node.ts';
 import { runFrameVectors } from './support/frame-driver.ts';
+import { expectFrameResults } from './support/vector-expect.ts';
 import { refSeal } from './support/reference-seal.ts';
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors/frames.json', import.meta.url), 'utf8'));
 
-/** Compare a run of the driver with the vectors: shared by every platform's suite. */
-export function expectFrameResults(r: ReturnType<typeof runFrameVectors>): void {
-  vectors.seal.forEach((c: any, i: number) => expect(r.seal[i], c.name).toBe(c.frame));
-  vectors.open.forEach((c: any, i: number) => {
-    expect(r.open[i], c.name).toBe(c.status);
-    expect(r.openPayload[i], c.name).toBe(c.payload ?? '');
-  });
-  vectors.relay.forEach((c: any, i: number) => expect(r.relay[i], c.name).toBe(c.out ?? c.status));
-}
 
 describe('frame vectors on the TS source over node:crypto', () => {
   it('the committed vectors still match the node:crypto reference', () => {
