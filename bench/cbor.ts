@@ -2,8 +2,7 @@
  * Benchmark: encode+decode of a typical telemetry payload with shared/cbor.ts, against JSON.stringify/parse
  * (baseline, same process) and cbor-x. Run: `npx tsx bench/cbor.ts`.
  *
- * Node: ops/s and ratios to JSON. Espruino (when /opt/espruino/espruino exists, or MESHWORK_ESPRUINO
- * points at a binary): the codec is bundled like firmware (esbuild iife/es2015, firmware/_cbor-text.ts as
+ * Node: ops/s and ratios to JSON. Espruino (when ESPRUINO_BIN points at a binary): the codec is bundled like firmware (esbuild iife/es2015, firmware/_cbor-text.ts as
  * text component) and timed on the interpreter; with valgrind present, machine instructions per op are
  * counted with callgrind as (Ir(N ops) - Ir(0 ops)) / N, empty-loop cost removed.
  * Env: MESHWORK_BENCH_MS (Node time per case, default 1000), MESHWORK_BENCH_CALLGRIND=0 to skip callgrind.
@@ -18,6 +17,7 @@ import { Decoder, Encoder } from 'cbor-x';
 import type { Options as CborXOptions } from 'cbor-x';
 import { build } from 'esbuild';
 import { nodeCborText } from '../host/cbor-text.ts';
+import { espruinoBin } from '../test/support/espruino.ts';
 import { createCbor } from '../shared/cbor.ts';
 
 const TELEMETRY_SRC = `{ t: 'tm', up: 123456, mem: 8123,
@@ -231,6 +231,6 @@ async function benchEspruino(bin: string): Promise<void> {
 }
 
 benchNode();
-const espruino = process.env.MESHWORK_ESPRUINO ?? '/opt/espruino/espruino';
-if (existsSync(espruino)) await benchEspruino(espruino);
-else console.log(`\nEspruino: ${espruino} not found, interpreter figures skipped.`);
+const espruino = espruinoBin();
+if (espruino) await benchEspruino(espruino);
+else console.log('\nEspruino: SKIPPED (set ESPRUINO_BIN to an Espruino Linux build to measure on the interpreter)');
