@@ -9,8 +9,9 @@ import * as build from './commands/build.ts';
 import * as decode from './commands/decode.ts';
 import * as encode from './commands/encode.ts';
 import * as keys from './commands/keys.ts';
+import * as sim from './commands/sim.ts';
 
-const COMMANDS: readonly { register(program: Command): void }[] = [build, keys, encode, decode];
+const COMMANDS: readonly { register(program: Command): void }[] = [build, keys, encode, decode, sim];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownOption', 'commander.unknownCommand', 'commander.missingArgument', 'commander.optionMissingArgument',
