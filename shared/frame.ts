@@ -126,16 +126,11 @@ export function newHeader(): FrameHeader {
   };
 }
 
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
-
-function putU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
-}
+/*
+ * decodeHeader and encodeHeader run once per frame on the node, where the interpreter pays per token executed
+ * (docs/espruino-costs.md): a helper call costs more than the four byte reads of a u32, so the u32 fields are
+ * read and written inline, at constant offsets, and every field is read from the buffer once.
+ */
 
 /**
  * Decode and bounds-check the header of the `len`-byte frame in `buf` into `h`.
@@ -146,44 +141,54 @@ export function decodeHeader(buf: Uint8Array, len: number, h: FrameHeader): numb
   if (len < FRAME_OVERHEAD || buf.length < len) return FrameStatus.TooShort;
   if (len > MAX_FRAME_LEN) return FrameStatus.TooLong;
   const vt = buf[Off.VerType];
-  h.version = vt >> 4;
-  if (h.version !== FRAME_VERSION) return FrameStatus.BadVersion;
+  if (vt >> 4 !== FRAME_VERSION) return FrameStatus.BadVersion;
+  const hopLimit = buf[Off.HopLimit];
+  const hopStart = buf[Off.HopStart];
+  const src = ((buf[Off.Src] << 24) | (buf[Off.Src + 1] << 16) | (buf[Off.Src + 2] << 8) | buf[Off.Src + 3]) >>> 0;
+  const dst = ((buf[Off.Dst] << 24) | (buf[Off.Dst + 1] << 16) | (buf[Off.Dst + 2] << 8) | buf[Off.Dst + 3]) >>> 0;
+  const payloadLen = buf[Off.PayloadLen];
+  h.version = FRAME_VERSION;
   h.type = vt & 15;
   h.flags = buf[Off.Flags];
-  h.hopLimit = buf[Off.HopLimit];
-  h.hopStart = buf[Off.HopStart];
+  h.hopLimit = hopLimit;
+  h.hopStart = hopStart;
   h.epoch = buf[Off.Epoch];
-  h.src = u32(buf, Off.Src);
-  h.dst = u32(buf, Off.Dst);
-  h.seq = u32(buf, Off.Seq);
+  h.src = src;
+  h.dst = dst;
+  h.seq = ((buf[Off.Seq] << 24) | (buf[Off.Seq + 1] << 16) | (buf[Off.Seq + 2] << 8) | buf[Off.Seq + 3]) >>> 0;
   h.prevHop = (buf[Off.PrevHop] << 8) | buf[Off.PrevHop + 1];
-  h.payloadLen = buf[Off.PayloadLen];
-  if (h.payloadLen + FRAME_OVERHEAD !== len) return FrameStatus.BadLength;
-  if (h.hopLimit > h.hopStart) return FrameStatus.BadHops;
-  if (h.src === 0 || h.src === BROADCAST || h.dst === 0) return FrameStatus.BadAddress;
+  h.payloadLen = payloadLen;
+  if (payloadLen + FRAME_OVERHEAD !== len) return FrameStatus.BadLength;
+  if (hopLimit > hopStart) return FrameStatus.BadHops;
+  if (src === 0 || src === BROADCAST || dst === 0) return FrameStatus.BadAddress;
   return FrameStatus.Ok;
 }
 
 /** Write the header `h` into out[off..off+20). The caller has checked that out is long enough. */
 export function encodeHeader(h: FrameHeader, out: Uint8Array, off: number): void {
-  out[off + Off.VerType] = (h.version << 4) | (h.type & 15);
-  out[off + Off.Flags] = h.flags;
-  out[off + Off.HopLimit] = h.hopLimit;
-  out[off + Off.HopStart] = h.hopStart;
-  out[off + Off.Epoch] = h.epoch;
-  putU32(out, off + Off.Src, h.src);
-  putU32(out, off + Off.Dst, h.dst);
-  putU32(out, off + Off.Seq, h.seq);
-  out[off + Off.PrevHop] = h.prevHop >> 8;
-  out[off + Off.PrevHop + 1] = h.prevHop;
-  out[off + Off.PayloadLen] = h.payloadLen;
+  // a view for a non-zero offset, so the writes below use constant indices (cheaper than off + k each)
+  const b = off === 0 ? out : out.subarray(off, off + HEADER_LEN);
+  const src = h.src;
+  const dst = h.dst;
+  const seq = h.seq;
+  b[Off.VerType] = (h.version << 4) | (h.type & 15);
+  b[Off.Flags] = h.flags;
+  b[Off.HopLimit] = h.hopLimit;
+  b[Off.HopStart] = h.hopStart;
+  b[Off.Epoch] = h.epoch;
+  b[Off.Src] = src >>> 24; b[Off.Src + 1] = src >>> 16; b[Off.Src + 2] = src >>> 8; b[Off.Src + 3] = src;
+  b[Off.Dst] = dst >>> 24; b[Off.Dst + 1] = dst >>> 16; b[Off.Dst + 2] = dst >>> 8; b[Off.Dst + 3] = dst;
+  b[Off.Seq] = seq >>> 24; b[Off.Seq + 1] = seq >>> 16; b[Off.Seq + 2] = seq >>> 8; b[Off.Seq + 3] = seq;
+  b[Off.PrevHop] = h.prevHop >> 8;
+  b[Off.PrevHop + 1] = h.prevHop;
+  b[Off.PayloadLen] = h.payloadLen;
 }
 
 /** Read the fields a relay needs without a full decode (frame already checked by decodeHeader). */
 export function frameSrc(buf: Uint8Array): number {
-  return u32(buf, Off.Src);
+  return ((buf[Off.Src] << 24) | (buf[Off.Src + 1] << 16) | (buf[Off.Src + 2] << 8) | buf[Off.Src + 3]) >>> 0;
 }
 
 export function frameSeq(buf: Uint8Array): number {
-  return u32(buf, Off.Seq);
+  return ((buf[Off.Seq] << 24) | (buf[Off.Seq + 1] << 16) | (buf[Off.Seq + 2] << 8) | buf[Off.Seq + 3]) >>> 0;
 }

@@ -22,9 +22,21 @@ export interface Keyring {
   remove(epoch: number): void;
   /** Slot index holding `epoch`, or -1. */
   slot(epoch: number): number;
+  /**
+   * The same lookup as a table: slotOf[epoch] for an epoch byte 0..255 is its slot or -1. Read only. It lets
+   * frame-seal.ts find a frame's keys with one typed-array read instead of a call (a call costs as much as a
+   * few dozen tokens on Espruino); the caller must index it with a byte (an epoch decoded from a frame).
+   */
+  readonly slotOf: Int8Array;
+  /** Number of slots (slots are 0..capacity-1). */
+  readonly capacity: number;
   /** The newest epoch installed, or -1 when empty. */
   current(): number;
-  /** Subkey views for a slot (owned by the keyring: never modify, never keep past `remove`). */
+  /**
+   * Subkey views for a slot (owned by the keyring: never modify). Each slot's views are made once, so the
+   * same view always holds whatever key the slot holds now: a caller may keep it to avoid a call per frame,
+   * but must look the slot up again (slot/slotOf) for every frame.
+   */
   enc(slot: number): Uint8Array;
   mac(slot: number): Uint8Array;
   hdr(slot: number): Uint8Array;
@@ -33,9 +45,12 @@ export interface Keyring {
 export function createKeyring(init: { capacity: number }): (c: { aes: Aes128 }) => Keyring {
   return function (c) {
     const cap = init.capacity;
+    if (!(cap >= 1 && cap <= 127)) throw new Error('meshwork/keyring: capacity is 1..127 (slotOf is an Int8Array)');
     const keys = new Uint8Array(cap * SUBKEYS_LEN);
     // epoch per slot, -1 = empty; age per slot for "drop the oldest"
     const epochs = new Int16Array(cap).fill(-1);
+    // epoch → slot, -1 = not installed; kept in step with `epochs` by set and remove
+    const slotOf = new Int8Array(256).fill(-1);
     const ages = new Uint32Array(cap);
     const labels = new Uint8Array(SUBKEYS_LEN);
     const encV: Uint8Array[] = [];
@@ -55,11 +70,11 @@ export function createKeyring(init: { capacity: number }): (c: { aes: Aes128 }) 
     }
 
     function slot(epoch: number): number {
-      return epochs.indexOf(epoch);
+      return (epoch & 255) === epoch ? slotOf[epoch] : -1;
     }
 
     function set(epoch: number, networkKey: Uint8Array): void {
-      if (networkKey.length !== KEY_LEN || epoch < 0 || epoch > 255) {
+      if (networkKey.length !== KEY_LEN || (epoch & 255) !== epoch) {
         throw new Error('meshwork/keyring: a network key is 16 bytes and an epoch 0..255');
       }
       let s = slot(epoch);
@@ -69,7 +84,9 @@ export function createKeyring(init: { capacity: number }): (c: { aes: Aes128 }) 
         for (let i = 1; i < cap; i++) if (ages[i] < ages[s]) s = i;
       }
       c.aes.ecb(networkKey, labels, keys.subarray(s * SUBKEYS_LEN, (s + 1) * SUBKEYS_LEN));
+      if (epochs[s] >= 0) slotOf[epochs[s]] = -1;
       epochs[s] = epoch;
+      slotOf[epoch] = s;
       ages[s] = ++clock;
     }
 
@@ -78,6 +95,7 @@ export function createKeyring(init: { capacity: number }): (c: { aes: Aes128 }) 
       if (s < 0) return;
       keys.fill(0, s * SUBKEYS_LEN, (s + 1) * SUBKEYS_LEN);
       epochs[s] = -1;
+      slotOf[epoch] = -1;
     }
 
     function current(): number {
@@ -90,6 +108,8 @@ export function createKeyring(init: { capacity: number }): (c: { aes: Aes128 }) 
       set: set,
       remove: remove,
       slot: slot,
+      slotOf: slotOf,
+      capacity: cap,
       current: current,
       enc: function (s: number) { return encV[s]; },
       mac: function (s: number) { return macV[s]; },

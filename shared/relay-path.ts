@@ -23,19 +23,23 @@ export interface RelayPath {
 
 export function createRelayPath(): (c: { seal: FrameSeal; dedup: DedupCache }) => RelayPath {
   return function (c) {
+    const seal = c.seal;
+    const dedup = c.dedup;
+
     function inspect(frame: Uint8Array, len: number, h: FrameHeader): number {
       const st = decodeHeader(frame, len, h);
       if (st !== FrameStatus.Ok) return st;
-      if (c.dedup.has(h.src, h.seq)) return FrameStatus.Duplicate;
-      const vt = c.seal.verifyHeaderTag(frame, h);
+      if (dedup.has(h.src, h.seq)) return FrameStatus.Duplicate;
+      const vt = seal.verifyHeaderTag(frame, h);
       if (vt !== FrameStatus.Ok) return vt;
-      c.dedup.add(h.src, h.seq);
+      // has() just said "absent": insert without a second search
+      dedup.insert(h.src, h.seq);
       return FrameStatus.Ok;
     }
 
     function forward(frame: Uint8Array, h: FrameHeader, selfId: number): number {
       if (h.hopLimit < 1) return FrameStatus.BadHops;
-      return c.seal.restamp(frame, h, h.hopLimit - 1, selfId & 0xffff);
+      return seal.restamp(frame, h, h.hopLimit - 1, selfId & 0xffff);
     }
 
     return { inspect: inspect, forward: forward };
