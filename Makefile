@@ -36,7 +36,7 @@ test: install typecheck
 
 test-espruino: install
 	@if [ -z "$$ESPRUINO_BIN" ]; then echo "test-espruino: SKIPPED: set ESPRUINO_BIN to an Espruino Linux binary"; exit 0; fi
-	node test/run-tests.mjs test/bundle-vectors test/aes test/fragmentation test/build
+	node test/run-tests.mjs test/bundle-vectors test/memory-budget test/aes test/fragmentation test/build test/congestion test/routing-espruino
 
 bench: install
 	@for f in bench/*.ts; do echo "== $$f"; npx tsx $$f || exit 1; done

@@ -10,6 +10,8 @@ import type { Aes128 } from '../shared/ports.ts';
 import { createNativeAes } from './aes-native.ts';
 import { createJsAes } from './aes-js.ts';
 import { createStorageStore } from './storage-store.ts';
+import { createCbor } from '../shared/cbor.ts';
+import { espruinoCborText } from './_cbor-text.ts';
 
 declare const global: Record<string, unknown>;
 
@@ -30,6 +32,9 @@ const reassembly = lib.createReassembly({
   timeoutMs: 30000,
 })({ crc32: crc32 });
 
+// application payloads (endpoints only: relays never parse payloads)
+const cbor = createCbor()(espruinoCborText());
+
 global.MW = {
   version: FIRMWARE_VERSION,
   board: BOARD.name,
@@ -44,4 +49,5 @@ global.MW = {
   relay: relay,
   seqs: seqs,
   reassembly: reassembly,
+  cbor: cbor,
 };
