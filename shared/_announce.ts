@@ -16,8 +16,17 @@
  * at least that answers with an update; one with an older route forwards the request to d as a routed unicast
  * frame (never flooded); d raises its seqno (at most once a second) and its update spreads as triggered
  * updates, since every node marks a route whose seqno changed for its next triggered update.
- * Airtime: beacons, dumps and triggered updates count as periodic control (airtime-governor controlShare);
- * while the share is used up, they are postponed (beacons by a quarter interval, updates by 100 ms).
+ * Rate limits (Babel / BATMAN practice; without them collisions fed a storm: lost beacons → flapping links →
+ * triggered updates, requests, retractions → more collisions): triggered updates go at most once per
+ * TRIGGER_GAP_MS (URGENT_GAP_MS for urgent ones), batching whatever changed meanwhile; retractions repeat at
+ * that gap; seqno requests are deduplicated per destination for REQUEST_GAP_MS (also requests of other nodes
+ * passing through, _forwarder.ts), get 3 tries per hop and are never flooded (unicast.ts); full dumps are at
+ * least updateMinMs × (frames per dump) apart, so dump bytes per second stay capped as the table grows.
+ * Airtime: beacons, dumps, triggered updates and requests (own and forwarded) all count as periodic control
+ * (airtime-governor). Adverts and requests keep within this node's part of the neighbourhood's share,
+ * controlShare / (1 + neighbours) (budget()): beacons first, then adverts (¾), then requests (½). Beacons,
+ * bounded by their own interval, are held back only past the whole per-node controlShare. Postponed control
+ * retries after 250–500 ms (beacons after a quarter interval).
  */
 import { BROADCAST, FrameType } from './frame.ts';
 import {
@@ -33,7 +42,21 @@ import type { RouterStats, Role } from './router-types.ts';
 
 /** hold = this × the sender's announced interval */
 const HOLD_FACTOR = 3.5;
-const REQUEST_GAP_MS = 2000;
+/** per destination: one seqno request (sent, forwarded or asked for) per this long; also the dedup window
+ *  for requests from other nodes passing through (Babel's resend table does the same) */
+const REQUEST_GAP_MS = 4000;
+/** triggered updates (and request batches) at most once per this long, plus up to TRIGGER_JITTER_MS: a
+ *  burst of changes is batched into one frame instead of one frame each (RFC 8966 §3.7.2 rate limiting) */
+const TRIGGER_GAP_MS = 1000;
+/** urgent changes (retractions, restored routes, requested seqnos) may follow the previous triggered update
+ *  sooner: repair crosses one hop per triggered update. Their repeats go at TRIGGER_GAP_MS (a backoff). */
+const URGENT_GAP_MS = 200;
+const TRIGGER_JITTER_MS = 250;
+/** control priorities, as fractions of this node's control budget: beacons may use all of it, route adverts
+ *  three quarters, seqno requests half, so adverts cannot starve beacons nor requests adverts */
+const BUDGET_BEACON = 1;
+const BUDGET_ADVERT = 0.75;
+const BUDGET_REQUEST = 0.5;
 const BUMP_GAP_MS = 1000;
 /** own route seqno +1 every this many full dumps */
 const SEQ_BUMP_DUMPS = 4;
@@ -46,6 +69,8 @@ export interface AnnouncerInit {
   beaconMaxMs: number;
   updateMinMs: number;
   updateMaxMs: number;
+  /** control share of a neighbourhood's airtime (see budget()) */
+  controlShare: number;
 }
 
 export interface AnnouncerComponents {
@@ -55,7 +80,8 @@ export interface AnnouncerComponents {
   stats: RouterStats;
   rand: () => number;
   sendOneHop(type: number, body: Uint8Array, now: number, periodic: boolean): boolean;
-  sendUnicast(type: number, dst: number, body: Uint8Array, now: number): void;
+  /** a routed own frame (a seqno request): true when it went out */
+  sendUnicast(type: number, dst: number, body: Uint8Array, now: number): boolean;
 }
 
 export interface Announcer {
@@ -69,8 +95,9 @@ export interface Announcer {
   advert(src: number, p: Uint8Array, n: number, now: number): void;
   /** a seqno request that travelled to us as a unicast frame */
   request(src: number, p: Uint8Array, n: number, now: number): void;
-  /** we forward a seqno request for dst: its next seqno change is urgent here */
-  requestPassing(dst: number, now: number): void;
+  /** a routed seqno request for dst names us as its next hop: true = forward it (then its next seqno change
+   *  is urgent here), false = drop it (one for dst passed recently, or the control budget is used up) */
+  requestPassing(dst: number, now: number): boolean;
   tick(now: number, lost: (id: number, slot: number) => void): void;
   nextDeadline(): number;
 }
@@ -106,17 +133,43 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
     let ownSeq = Math.floor(c.rand() * 65536);
     let beaconSeq = Math.floor(c.rand() * 65536);
     let lastBump = -1e15;
+    let lastTriggerAt = -1e15;
     let dumps = 0;
     // expiry housekeeping runs when the earliest expiry is due, not on every tick: the scans are O(capacity)
     let nextHouseAt = -1;
     let houseDirty = true;
     const routeHoldMs = init.updateMaxMs * HOLD_FACTOR;
 
-    /** schedule a triggered update: urgent changes within 5–25 ms, others batched over 150–300 ms */
+    /**
+     * This node's share of the control airtime: controlShare split among the nodes that share its channel
+     * (itself and its neighbours), times a priority fraction. A per-node cap alone does not bound a
+     * neighbourhood: 20 nodes each at 5 % would fill the channel at the node between them. The governor
+     * counts everything sent as periodic control: beacons, adverts, request batches, routed requests.
+     */
+    function budget(now: number, frac: number): boolean {
+      return c.gov.controlUse(now) < (init.controlShare * frac) / (1 + nbrs.count());
+    }
+
+    /** run the trigger timer at `at`, but not sooner than TRIGGER_GAP_MS (URGENT_GAP_MS) + jitter after the
+     *  last one */
+    function schedule(at: number, urgent: boolean): void {
+      const floor = lastTriggerAt + (urgent ? URGENT_GAP_MS : TRIGGER_GAP_MS);
+      if (at < floor) at = floor + c.rand() * (urgent ? URGENT_GAP_MS / 4 : TRIGGER_JITTER_MS);
+      if (nextTriggerAt < 0 || at < nextTriggerAt) nextTriggerAt = at;
+    }
+
+    /** schedule a triggered update: urgent changes within 5–25 ms, others batched over 150–300 ms (both
+     *  rate-limited by schedule()) */
     function trigger(now: number, urgent: boolean): void {
       if (leaf || !mesh) return;
-      const at = now + (urgent ? 5 + c.rand() * 20 : 150 + c.rand() * 150);
-      if (nextTriggerAt < 0 || at < nextTriggerAt) nextTriggerAt = at;
+      schedule(now + (urgent ? 5 + c.rand() * 20 : 150 + c.rand() * 150), urgent);
+    }
+
+    /** shortest gap between full dumps: one updateMinMs per advert frame the dump takes, so the bytes per
+     *  second of dumps stay capped however large the table grows */
+    function dumpMinMs(): number {
+      const frames = Math.ceil((routes.count() + 1) / ADVERT_MAX_ENTRIES);
+      return init.updateMinMs * (frames > 1 ? frames : 1);
     }
 
     function changed(now: number): void {
@@ -129,10 +182,10 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
       if (at < floor) at = floor;
       if (at < nextBeaconAt) nextBeaconAt = at;
       if (!leaf) {
-        dumpIv = init.updateMinMs;
-        // soon, but not more often than every updateMinMs / 2 while a mesh forms and changes come in bursts
+        dumpIv = dumpMinMs();
+        // soon, but not more often than every dumpMinMs / 2 while a mesh forms and changes come in bursts
         let d = now + 50 + c.rand() * 200;
-        const floor = lastDumpAt + init.updateMinMs / 2;
+        const floor = lastDumpAt + dumpIv / 2;
         if (d < floor) d = floor;
         if (d < nextDumpAt) nextDumpAt = d;
       }
@@ -157,7 +210,7 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
       reqDst[reqN] = d;
       reqSeq[reqN] = ((routes.hasFd(i) ? routes.fdSeq(i) : routes.seqno[i]) + 1) & 0xffff;
       reqN++;
-      if (nextTriggerAt < 0) nextTriggerAt = now + 5 + c.rand() * 20;
+      schedule(now + 5 + c.rand() * 20, true);
     }
 
     function neighbourLost(id: number, now: number): void {
@@ -171,7 +224,7 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
         lastBump = now;
       }
       selfDirty = true;
-      if (nextTriggerAt < 0) nextTriggerAt = now + 5 + c.rand() * 20;
+      schedule(now + 5 + c.rand() * 20, true);
       // a leaf announces itself only in beacons: send one soon
       if (leaf && nextBeaconAt > now + init.beaconMinMs / 8) nextBeaconAt = now + c.rand() * (init.beaconMinMs / 8);
     }
@@ -209,14 +262,16 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
         if (!seqNewer16(s, routes.seqno[i])) {
           routes.touch(i); // we can answer: our route is at least as new as asked
           trigger(now, true);
-        } else if (now - routes.requestedAt[i] >= REQUEST_GAP_MS) {
+        } else if (now - routes.requestedAt[i] < REQUEST_GAP_MS || !budget(now, BUDGET_REQUEST)) {
+          stats.dropRequest++; // pending already (dedup), or no budget: the periodic seqno bumps cover it
+        } else {
           routes.requestedAt[i] = now;
           fwd.kind = AdvertKind.Request;
           fwd.n = 1;
           fwd.dsts[0] = d;
           fwd.seqs[0] = s;
           const len = encodeAdvert(fwd, ctl, 0);
-          c.sendUnicast(FrameType.Route, d, ctl.subarray(0, len), now);
+          if (c.sendUnicast(FrameType.Route, d, ctl.subarray(0, len), now)) stats.txRequest++;
         }
       }
     }
@@ -260,7 +315,11 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
     }
 
     function sendBeacon(now: number): void {
-      if (!c.gov.controlBudgetOk(now)) {
+      // beacons are bounded by their own interval (at most one per beaconMinMs / 4) and everything else
+      // depends on them: they are held back only when this node's periodic control passes the whole
+      // per-node share, never for the neighbourhood split that adverts and requests respect
+      if (c.gov.controlUse(now) >= init.controlShare * BUDGET_BEACON) {
+        stats.controlDeferred++;
         nextBeaconAt = now + beaconIv / 4;
         return;
       }
@@ -302,7 +361,11 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
         from = routes.fill(adv, from, !full);
         if (adv.n === 0) break;
         const len = encodeAdvert(adv, ctl, 0);
-        if (c.sendOneHop(FrameType.Route, ctl.subarray(0, len), now, true)) stats.txRoute++;
+        if (c.sendOneHop(FrameType.Route, ctl.subarray(0, len), now, true)) {
+          stats.txRoute++;
+          if (full) stats.txDump++;
+          else stats.txTriggered++;
+        }
         if (from >= routes.cap) break;
       }
     }
@@ -317,7 +380,10 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
       adv.gw.fill(0, 0, reqN);
       reqN = 0;
       const len = encodeAdvert(adv, ctl, 0);
-      if (c.sendOneHop(FrameType.Route, ctl.subarray(0, len), now, true)) stats.txRoute++;
+      if (c.sendOneHop(FrameType.Route, ctl.subarray(0, len), now, true)) {
+        stats.txRoute++;
+        stats.txRequest++;
+      }
     }
 
     function tick(now: number, lost: (id: number, slot: number) => void): void {
@@ -330,8 +396,10 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
       }
       if (nextBeaconAt >= 0 && now >= nextBeaconAt) sendBeacon(now);
       if (nextDumpAt >= 0 && now >= nextDumpAt) {
-        if (c.gov.controlBudgetOk(now)) {
-          dumpIv = routesChanged ? init.updateMinMs : dumpIv * 2 > init.updateMaxMs ? init.updateMaxMs : dumpIv * 2;
+        if (budget(now, BUDGET_ADVERT)) {
+          const lo = dumpMinMs();
+          const hi = init.updateMaxMs > lo ? init.updateMaxMs : lo;
+          dumpIv = routesChanged || dumpIv < lo ? lo : dumpIv * 2 > hi ? hi : dumpIv * 2;
           routesChanged = false;
           // a periodic seqno bump lets feasibility distances everywhere relax even if requests are lost
           if (++dumps % SEQ_BUMP_DUMPS === 0) ownSeq = (ownSeq + 1) & 0xffff;
@@ -339,38 +407,47 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
           lastDumpAt = now;
           nextDumpAt = now + dumpIv * (0.9 + 0.2 * c.rand());
         } else {
-          nextDumpAt = now + 100;
+          stats.controlDeferred++;
+          nextDumpAt = now + 250 + c.rand() * 250;
         }
       }
       if (nextTriggerAt >= 0 && now >= nextTriggerAt) {
-        if (c.gov.controlBudgetOk(now)) {
+        const adverts = !leaf && (selfDirty || routes.dirty());
+        if (adverts ? budget(now, BUDGET_ADVERT) : budget(now, BUDGET_REQUEST)) {
           nextTriggerAt = -1;
-          if (reqN > 0) sendRequests(now);
-          if (!leaf && (selfDirty || routes.dirty())) sendAdverts(now, false);
-          // urgent entries owe repeats: send them again a little later
+          lastTriggerAt = now;
+          if (reqN > 0) {
+            if (budget(now, BUDGET_REQUEST)) sendRequests(now);
+            else {
+              stats.dropRequest += reqN;
+              reqN = 0;
+            }
+          }
+          if (adverts) sendAdverts(now, false);
+          // urgent entries owe repeats: they go again after TRIGGER_GAP_MS (schedule()), a backoff
           if (!leaf && routes.dirty()) trigger(now, false);
         } else {
-          nextTriggerAt = now + 100;
+          stats.controlDeferred++;
+          nextTriggerAt = now + 250 + c.rand() * 250;
         }
       }
     }
 
+    /** the earlier of two deadlines, -1 meaning none */
+    function earlier(a: number, b: number): number {
+      return b >= 0 && (a < 0 || b < a) ? b : a;
+    }
+
+    // called after every frame: no allocation (no closures) here
     function nextDeadline(): number {
       if (!mesh) return -1;
-      let d = nextBeaconAt;
-      function at(x: number): void {
-        if (x >= 0 && (d < 0 || x < d)) d = x;
-      }
-      at(nextDumpAt);
-      at(nextTriggerAt);
+      let d = earlier(nextBeaconAt, nextDumpAt);
+      d = earlier(d, nextTriggerAt);
       if (houseDirty) {
         houseDirty = false;
-        const a = nbrs.nextExpiry();
-        const b = routes.nextExpiry();
-        nextHouseAt = a < 0 ? b : b < 0 || a < b ? a : b;
+        nextHouseAt = earlier(nbrs.nextExpiry(), routes.nextExpiry());
       }
-      at(nextHouseAt);
-      return d;
+      return earlier(d, nextHouseAt);
     }
 
     return {
@@ -380,9 +457,15 @@ export function createAnnouncer(init: AnnouncerInit): (c: AnnouncerComponents) =
       beacon: beacon,
       advert: advert,
       request: request,
-      requestPassing: function (d: number, now: number): void {
+      requestPassing: function (d: number, now: number): boolean {
         const i = routes.slotOf(d);
-        if (i >= 0) routes.requestedAt[i] = now;
+        if (i < 0) return true; // no route here: the forwarder acks and drops it anyway
+        if (now - routes.requestedAt[i] < REQUEST_GAP_MS || !budget(now, BUDGET_REQUEST)) {
+          stats.dropRequest++;
+          return false;
+        }
+        routes.requestedAt[i] = now;
+        return true;
       },
       tick: tick,
       nextDeadline: nextDeadline,

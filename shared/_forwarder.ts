@@ -8,6 +8,8 @@
  *   hop limit spent / hop clamp     drop (counted); a routed frame is still hop-acked, so its sender stops
  *   per-source rate limit           drop without ack: the sender retries later, then floods (back-pressure)
  *   airtime governor (Relay class)  drop when the channel is above the relay threshold
+ *   routed seqno request, named     forwarded only if no request for the same destination passed in the last
+ *                                   few seconds and the control budget allows (else acked and dropped)
  *   routed mode, named, route known re-stamp for our next hop, send now: that is the sender's implicit ack
  *   routed mode, named, no route    hop-ack at once, flood it (seqno requests are never flooded)
  *   flood mode                      queue with the contention delay of flood.ts (or skip: all covered)
@@ -16,6 +18,7 @@
  *   a fallback flood of a frame we only saw routed → join that flood once
  *   a copy of a queued flood relay → flood.ts decides whether to cancel; more hops left → take them
  *   a copy of a frame waiting for its hop ack with a lower hop limit → implicit ack
+ *   a copy naming us of a frame we only overheard before (routed to someone else) → take it now
  *   a copy naming us of a frame we already took → the sender missed our forward or ack: ack again
  * tick: pool slots whose time has come: flood relays go out (and maybe once more, flood.ts), routed frames
  *   are retried or given up (unicast.ts).
@@ -88,12 +91,25 @@ export function createForwarder(init: ForwarderInit): (c: ForwarderComponents) =
     const stats = c.stats;
     const ovSrc = new Uint32Array(REMEMBERED);
     const ovSeq = new Uint32Array(REMEMBERED);
+    /** 1: we took the frame (sent or forwarded it); 0: only overheard it on its way to another next hop */
+    const ovTaken = new Uint8Array(REMEMBERED);
     let ovNext = 0;
 
-    function remember(src: number, seq: number): void {
+    function note(src: number, seq: number, taken: number): void {
       ovSrc[ovNext] = src;
       ovSeq[ovNext] = seq;
+      ovTaken[ovNext] = taken;
       ovNext = (ovNext + 1) % REMEMBERED;
+    }
+
+    function remember(src: number, seq: number): void {
+      note(src, seq, 1);
+    }
+
+    function recalled(src: number, seq: number): number {
+      let i = ovSeq.indexOf(seq);
+      while (i >= 0 && ovSrc[i] !== src) i = ovSeq.indexOf(seq, i + 1);
+      return i;
     }
 
     function transmitter(): number {
@@ -126,13 +142,19 @@ export function createForwarder(init: ForwarderInit): (c: ForwarderComponents) =
       if (!init.relays || h.flags & Flag.NoRelay) return;
       const routed = (h.prevHop & ROUTED) !== 0;
       if (routed && (h.prevHop & 0x7fff) !== selfShort) {
-        remember(h.src, h.seq);
+        note(h.src, h.seq, 0);
         return;
       }
       if (h.hopLimit === 0 || h.hopStart > init.hopClamp) {
         if (h.hopLimit === 0) stats.dropHopLimit++;
         else stats.dropHopClamp++;
         if (routed) c.hopAck(h.src, h.seq, now); // the frame ends here either way: stop the retries
+        return;
+      }
+      if (routed && h.type === FrameType.Route && !c.ann.requestPassing(h.dst, now)) {
+        // a seqno request for a destination another request went to a moment ago (or over our control
+        // budget): one is enough, d's answer reaches every node on the way (dedup while pending)
+        c.hopAck(h.src, h.seq, now);
         return;
       }
       if (!c.limiter.take(h.src, now)) {
@@ -162,8 +184,7 @@ export function createForwarder(init: ForwarderInit): (c: ForwarderComponents) =
         pool.kind[s] = Airtime.Relay;
         stats.txRelay++;
         remember(h.src, h.seq);
-        // a routed Route frame is a seqno request: push the answer (the new seqno) back at once
-        if (h.type === FrameType.Route) c.ann.requestPassing(h.dst, now);
+        if (h.type === FrameType.Route) stats.txRequest++;
         c.uni.launch(s, now); // our forward is the previous hop's implicit ack
         return;
       }
@@ -191,9 +212,13 @@ export function createForwarder(init: ForwarderInit): (c: ForwarderComponents) =
       const namesUs = routedCopy && (h.prevHop & 0x7fff) === selfShort;
       const s = pool.find(h.src, h.seq);
       let ov = -1;
-      if (mesh && !routedCopy && h.dst !== selfId) {
-        ov = ovSeq.indexOf(h.seq);
-        while (ov >= 0 && ovSrc[ov] !== h.src) ov = ovSeq.indexOf(h.seq, ov + 1);
+      if (mesh && !routedCopy && h.dst !== selfId) ov = recalled(h.src, h.seq);
+      // a copy naming us of a frame we only overheard before (on its way to the previous hop): the dedup
+      // cache knows it, but we never took it. Take it now; acking it as a retry would silently lose it.
+      let early = -1;
+      if (namesUs && s < 0) {
+        early = recalled(h.src, h.seq);
+        if (early >= 0 && ovTaken[early]) early = -1;
       }
       if (s < 0 && !namesUs && ov < 0) return;
       // only authenticated copies may cancel relays, ack frames or start a relay
@@ -207,6 +232,11 @@ export function createForwarder(init: ForwarderInit): (c: ForwarderComponents) =
         ovSeq[ov] = 0;
         if (s >= 0 && pool.state[s] === SlotState.AwaitAck) hopAcked(s);
         if (s < 0 || pool.state[s] === SlotState.Free) transit(frame, len, rssi, transmitter(), now);
+        return;
+      }
+      if (early >= 0) {
+        ovTaken[early] = 1;
+        transit(frame, len, rssi, transmitter(), now);
         return;
       }
       if (s < 0) {

@@ -6,7 +6,8 @@
  * Routing an own frame (emit): in the meshwork policy a unicast with a known next hop is sealed straight into
  * a frame-pool slot in routed mode and waits there for its hop ack (unicast.ts); a broadcast also goes
  * through the pool, so that a weakly covered neighbour can get a second copy (flood.ts); anything else (no
- * route, the baselines, a full pool) is sealed into the scratch buffer and sent once in flood mode.
+ * route, the baselines, a full pool) is sealed into the scratch buffer and sent once in flood mode, except
+ * a routed seqno request (FrameType.Route), which is dropped rather than flooded.
  *
  * End-to-end acks: a send with Flag.AckReq takes a slot (capacity = capacities.pending) holding the
  * destination, the reference the ack will carry (the frame's seq, or the msgId of a fragmented message) and
@@ -188,6 +189,8 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
           return th.seq;
         }
       }
+      // a seqno request with no route or no pool slot is dropped: control is never flooded
+      if (type === FrameType.Route) return RouterError.Busy;
       const n = sealOwn(type, flags, dst, hopLimit, floodField(selfId), body, txBuf);
       if (n <= 0) return n;
       if (mesh && dst !== BROADCAST) stats.floodFallback++; // a unicast we could not route

@@ -9,7 +9,8 @@
  *   cost = 100 / (df · dr) (ETX × 100) + an RSSI tie-break of 0..5 between -70 and -90 dBm, so that of two
  *       links with the same delivery ratios the stronger wins. A link is unusable (METRIC_INF) when either
  *       ratio is below 0.1 (ETX > 10), when the neighbour does not list us (one-way link), or when its average
- *       RSSI is below the gate (default -90 dBm: such links work only on quiet days).
+ *       RSSI is below the gate (default -90 dBm: such links work only on quiet days). To become usable (again)
+ *       a link needs both ratios ≥ 0.2 and RSSI ≥ gate + 2 dB: hysteresis against flapping.
  * Neighbours are kept for `expiryFactor` (3.5) × their announced beacon interval after the last frame heard
  * from them (any authenticated frame whose transmitter is known: beacons, adverts, acks, flood relays), so a
  * neighbour whose beacons happen to be lost three times in a row is not dropped while it is clearly talking.
@@ -75,7 +76,8 @@ export interface NeighbourTable {
   fail(slot: number, onLost: (id: number, slot: number) => void): boolean;
   /** a hop toward this neighbour was acknowledged */
   ok(slot: number): void;
-  /** true once after any change of the neighbourhood (membership or usability) */
+  /** true once after a change of the usable neighbourhood (a link turned usable or unusable, or a usable
+   *  neighbour was dropped); weak neighbours coming and going do not count */
   takeChanged(): boolean;
   count(): number;
 }
@@ -151,7 +153,12 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
     if (ids[s] === 0) return METRIC_INF;
     const dr = rxRatio(s, now);
     const df = out[s];
-    if (dr < 26 || df < 26 || rssiAvg[s] < gate) return METRIC_INF;
+    // hysteresis: a link becomes usable at ratios ≥ 0.2 and RSSI ≥ gate + 2 dB, and stays usable down to 0.1
+    // and the gate, so a link at the edge does not flap (each flip is a neighbourhood change: beacons and
+    // dumps speed up, routes are retracted and restored)
+    const u = usable[s];
+    const lo = u ? 26 : 51;
+    if (dr < lo || df < lo || rssiAvg[s] < (u ? gate : gate + 2)) return METRIC_INF;
     const etx = 100 * (255 / dr) * (255 / df);
     const r = rssiAvg[s];
     const c = Math.round(etx + (r < -70 ? (-70 - r) / 4 : 0));
@@ -205,7 +212,7 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
       lastSeq[s] = (b.seq - 1) & 0xffff;
       rssiAvg[s] = rssi;
       count++;
-      changed = true;
+      // not a change yet: a newcomer matters to routing once its link is usable (noteUsable says so)
     }
     const d = (b.seq - lastSeq[s]) & 0xffff;
     if (d === 0) return s;
@@ -249,10 +256,12 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
   }
 
   function drop(s: number, onLost: (id: number, slot: number) => void): void {
+    // only a usable neighbour's loss changes routing: weak ones at the edge of range come and go with
+    // collisions, and must not keep beacons and dumps at their fastest
+    if (usable[s]) changed = true;
     onLost(ids[s], s);
     clear(s);
     count--;
-    changed = true;
   }
 
   function expire(now: number, onLost: (id: number, slot: number) => void): void {

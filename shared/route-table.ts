@@ -118,6 +118,9 @@ export function createRouteTable(init: RouteTableInit): RouteTable {
   const flags = new Uint8Array(cap);
   const expires = new Float64Array(cap);
   const requestedAt = new Float64Array(cap);
+  /** the metric we last advertised per entry: triggered updates compare against it (hysteresis), so a metric
+   *  drifting by small steps is not re-announced at every step; the periodic dumps carry the drift */
+  const sent = new Uint16Array(cap);
   /** further triggered sends still owed for an urgent change (see urgent()) */
   const rep = new Uint8Array(cap);
   // evicted destinations we had advertised: retracted in the next update (a small ring)
@@ -132,6 +135,12 @@ export function createRouteTable(init: RouteTableInit): RouteTable {
   function margin(m: number): number {
     const h = m >> 3;
     return h > 16 ? h : 16;
+  }
+
+  /** m differs from what we last advertised for i by a quarter or more (+8): worth a triggered update */
+  function significant(i: number, m: number): boolean {
+    const p = sent[i];
+    return m > p + (p >> 2) + 8 || m + (p >> 2) + 8 < p;
   }
 
   function lookup(d: number): number {
@@ -230,7 +239,6 @@ export function createRouteTable(init: RouteTableInit): RouteTable {
         expires[i] = now + holdMs;
         return RouteChange.WantSeqno;
       }
-      const prev = metric[i];
       const seqChanged = s !== seqno[i];
       adv[i] = a;
       seqno[i] = s;
@@ -246,7 +254,7 @@ export function createRouteTable(init: RouteTableInit): RouteTable {
         urgent(i);
         return RouteChange.Dirty | RouteChange.Urgent;
       }
-      if (m > prev + (prev >> 2) + 8 || m + (prev >> 2) + 8 < prev) {
+      if (significant(i, m) && !(flags[i] & F_DIRTY)) {
         mark(i);
         return RouteChange.Dirty;
       }
@@ -272,11 +280,11 @@ export function createRouteTable(init: RouteTableInit): RouteTable {
     let i = nh.indexOf(nb);
     while (i >= 0) {
       if (metric[i] < METRIC_INF) {
-        const prev = metric[i];
         const m = c >= METRIC_INF ? METRIC_INF - 1 : adv[i] + c >= METRIC_INF ? METRIC_INF - 1 : adv[i] + c;
         metric[i] = m;
-        // triggered updates only for changes of a quarter or more: ETX noise stays in the periodic dumps
-        if (m > prev + (prev >> 2) + 8 || m + (prev >> 2) + 8 < prev) {
+        // triggered updates only for changes of a quarter or more against what we last advertised: ETX
+        // noise stays in the periodic dumps
+        if (significant(i, m) && !(flags[i] & F_DIRTY)) {
           mark(i);
           big = true;
         }
@@ -342,6 +350,7 @@ export function createRouteTable(init: RouteTableInit): RouteTable {
       if (dsts[i] === 0 || (dirtyOnly && !(flags[i] & F_DIRTY))) continue;
       const m = metric[i];
       put(a, dsts[i], seqno[i], m, (flags[i] & F_GW) !== 0);
+      sent[i] = m;
       if (dirtyOnly && rep[i] > 0) rep[i]--;
       else {
         flags[i] &= ~F_DIRTY;

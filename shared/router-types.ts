@@ -92,7 +92,9 @@ export interface RouterInit {
   coverMiss?: number;
   /** link gate: neighbours weaker than this (average) are not used; default -90 dBm */
   rssiGateDbm?: number;
-  /** share of airtime for beacons and route adverts (airtime-governor controlShare); default 0.05 */
+  /** share of airtime for control (beacons, route adverts, seqno requests) in a neighbourhood: each node
+   *  gets controlShare / (1 + its neighbours), so that the nodes sharing a channel stay within it together
+   *  (airtime-governor.ts counts it); default 0.05 */
   controlShare?: number;
   /** sequence numbers reserved per flash write (seqno.ts); default 256 */
   seqPersistBlock?: number;
@@ -147,6 +149,17 @@ export interface RouterStats {
   dropSpoof: number;
   routeChanges: number;
   neighboursLost: number;
+  /** of neighboursLost: dropped after hop failures in a row (the rest expired: silent too long, or evicted) */
+  neighboursFailed: number;
+  /** of txRoute: frames of full route dumps / of triggered updates */
+  txDump: number;
+  txTriggered: number;
+  /** seqno requests put on the air: one-hop batches, routed ones we originate or forward (first transmissions) */
+  txRequest: number;
+  /** seqno requests not sent or forwarded: one for the same destination is pending, or over the control budget */
+  dropRequest: number;
+  /** periodic control (beacon, dump, triggered update) postponed because the control share was used up */
+  controlDeferred: number;
 }
 
 export interface NeighbourInfo {

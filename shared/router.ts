@@ -42,7 +42,7 @@ import { createFramePool } from './_frame-pool.ts';
 import { createNeighbourTable } from './neighbour-table.ts';
 import { createRouteTable } from './route-table.ts';
 import { createFlood } from './flood.ts';
-import { AckKind, E2E_ACK_LEN, ROUTED, ackU32, createUnicast } from './unicast.ts';
+import { AckKind, E2E_ACK_LEN, ROUTED, ackU32, createUnicast, isRouteFrame } from './unicast.ts';
 import { createAnnouncer } from './_announce.ts';
 import type { Announcer } from './_announce.ts';
 import { createOutbox } from './_outbox.ts';
@@ -65,6 +65,7 @@ function newStats(): RouterStats {
     txBeacon: 0, txRoute: 0, txAck: 0, txRetry: 0, relayCancelled: 0, relaySkipped: 0, floodFallback: 0,
     delivered: 0, acked: 0, ackTimeout: 0, hopAcked: 0, dropReplay: 0, dropHopLimit: 0, dropHopClamp: 0,
     dropRateLimit: 0, dropCongestion: 0, dropNoSlot: 0, dropSpoof: 0, routeChanges: 0, neighboursLost: 0,
+    neighboursFailed: 0, txDump: 0, txTriggered: 0, txRequest: 0, dropRequest: 0, controlDeferred: 0,
   };
 }
 
@@ -128,13 +129,15 @@ export function createRouter(init: RouterInit): (c: RouterComponents) => Router 
     const uni = createUnicast({ hopAckTimeoutMs: opt(init.hopAckTimeoutMs, 40), hopTries: opt(init.hopTries, 8) })({
       selfId: selfId, pool: pool, seal: seal, rand: rand,
       transmit: function (buf: Uint8Array, len: number, retry: boolean, now: number): void {
-        out.transmit(buf, len, now, false);
+        // a routed seqno request is control: it counts toward the control share like adverts do
+        out.transmit(buf, len, now, isRouteFrame(buf));
         if (retry) stats.txRetry++;
       },
       hopFailed: function (nh: number, now: number): void {
+        // one failed hop is not a neighbourhood change (under load it is often just collisions): only a
+        // dropped neighbour (two in a row) is, and the announcer learns of that through lost()
         const t = nbrs.slotOf(nh);
-        if (t >= 0) nbrs.fail(t, lost);
-        ann.changed(now);
+        if (t >= 0 && nbrs.fail(t, lost)) stats.neighboursFailed++;
       },
       flood: function (s: number, now: number): void {
         stats.floodFallback++;
@@ -155,11 +158,12 @@ export function createRouter(init: RouterInit): (c: RouterComponents) => Router 
       selfId: selfId, role: role, mesh: mesh,
       beaconMinMs: opt(init.beaconMinMs, 2000), beaconMaxMs: opt(init.beaconMaxMs, 16000),
       updateMinMs: opt(init.updateMinMs, 4000), updateMaxMs: opt(init.updateMaxMs, 60000),
+      controlShare: opt(init.controlShare, 0.05),
     })({
       nbrs: nbrs, routes: routes, gov: gov, stats: stats, rand: rand,
       sendOneHop: out.sendOneHop,
-      sendUnicast: function (type: number, dst: number, body: Uint8Array, now: number): void {
-        out.emit(type, dst, 0, body, now);
+      sendUnicast: function (type: number, dst: number, body: Uint8Array, now: number): boolean {
+        return out.emit(type, dst, 0, body, now) >= 0;
       },
     });
     fwd = createForwarder({ selfId: selfId, mesh: mesh, relays: role !== 'leaf', hopClamp: hopClamp })({
@@ -275,15 +279,17 @@ export function createRouter(init: RouterInit): (c: RouterComponents) => Router 
       ann.tick(now, lost);
     }
 
+    /** the earlier of two deadlines, -1 meaning none */
+    function earlier(a: number, b: number): number {
+      return b >= 0 && (a < 0 || b < a) ? b : a;
+    }
+
+    // called after every frame and tick by the simulator (and the firmware loop): no allocation here
     function nextDeadline(): number {
       let d = pool.nextDue();
-      function at(x: number): void {
-        if (x >= 0 && (d < 0 || x < d)) d = x;
-      }
-      at(out.nextDeadline());
-      at(reasm.nextDeadline());
-      at(ann.nextDeadline());
-      return d;
+      d = earlier(d, out.nextDeadline());
+      d = earlier(d, reasm.nextDeadline());
+      return earlier(d, ann.nextDeadline());
     }
 
     function neighbours(): NeighbourInfo[] {

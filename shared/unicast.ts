@@ -19,7 +19,8 @@
  * when it must delay the frame by flooding it). Retries go out after hopAckTimeoutMs × (1 + tries/4) plus up
  * to 50 % jitter. After `tries` transmissions the hop has failed: the neighbour gets a failure mark
  * (neighbour-table.ts drops it after two in a row, retracting routes through it), and the frame is
- * re-stamped into flood mode and flooded from here, keeping its remaining hop limit.
+ * re-stamped into flood mode and flooded from here, keeping its remaining hop limit. Routed seqno requests
+ * (Route frames) get REQUEST_TRIES transmissions and are then dropped: control is never flooded.
  * A relay that cannot take a frame (pool full, per-source rate limit) does not ack: the sender retries
  * later, which is back-pressure, and eventually floods.
  *
@@ -28,13 +29,23 @@
  *   e2e ack  (to the original source, routed like data):  kind=2 | seq u32     — single-frame message
  *                                                          kind=3 | msgId u32  — fragmented message (fragmenter.ts)
  */
-import { FrameStatus, HEADER_LEN, Off } from './frame.ts';
+import { FrameStatus, FrameType, HEADER_LEN, Off } from './frame.ts';
 import type { FrameHeader } from './frame.ts';
 import type { FrameSeal } from './frame-seal.ts';
 import { SlotState } from './_frame-pool.ts';
 import type { FramePool } from './_frame-pool.ts';
 
 export const ROUTED = 0x8000;
+
+/** transmissions of a routed seqno request (a Route frame) per hop: it is control traffic, best effort. A
+ *  request that still finds no ack is dropped, never flooded (RFC 8966 §3.8.1.2 forwards requests along next
+ *  hops only); the periodic seqno bumps of _announce.ts cover a lost one. */
+const REQUEST_TRIES = 3;
+
+/** true when the frame in buf is a Route frame (a routed seqno request) */
+export function isRouteFrame(buf: Uint8Array): boolean {
+  return (buf[Off.VerType] & 15) === FrameType.Route;
+}
 
 export const enum AckKind {
   Hop = 1,
@@ -131,10 +142,16 @@ export function createUnicast(init: UnicastInit): (c: UnicastComponents) => Unic
     }
 
     function due(s: number, now: number): void {
-      if (pool.tries[s] < tries) {
+      const request = isRouteFrame(pool.buf[s]);
+      if (pool.tries[s] < (request ? REQUEST_TRIES : tries)) {
         pool.tries[s]++;
         c.transmit(pool.buf[s], pool.len[s], true, now);
         pool.due[s] = now + timeout(pool.tries[s]);
+        return;
+      }
+      if (request) {
+        // a lost request is not evidence enough to fail the link (three tries, possibly under load)
+        pool.free(s);
         return;
       }
       const nh = pool.nh[s];
