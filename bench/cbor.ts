@@ -12,12 +12,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Decoder, Encoder } from 'cbor-x';
 import type { Options as CborXOptions } from 'cbor-x';
-import { build } from 'esbuild';
 import { nodeCborText } from '../host/cbor-text.ts';
-import { espruinoBin } from '../test/support/espruino.ts';
+import { bundleForEspruino, espruinoBin } from '../test/support/espruino.ts';
 import { createCbor } from '../shared/cbor.ts';
 
 const TELEMETRY_SRC = `{ t: 'tm', up: 123456, mem: 8123,
@@ -80,21 +78,10 @@ function benchNode(): void {
 
 // ---- Espruino -----------------------------------------------------------------------------------------------
 
-const SUPPORTED = Object.fromEntries(
-  [
-    'optional-chain', 'logical-assignment', 'exponent-operator', 'object-rest-spread', 'class-field',
-    'class-static-field', 'class-private-field', 'class-private-method', 'class-private-accessor',
-    'class-private-static-field', 'class-private-static-method', 'class-private-static-accessor',
-    'class-private-brand-check', 'class-static-blocks', 'destructuring', 'default-argument', 'rest-argument',
-    'array-spread', 'generator', 'async-await', 'async-generator', 'for-await',
-    'regexp-sticky-and-unicode-flags', 'regexp-named-capture-groups', 'regexp-lookbehind-assertions',
-  ].map((k) => [k, false]),
-);
-
 /** The on-device workload: `MODE` and `N` are prepended as globals; prints one JSON line. */
 const ESPRUINO_ENTRY = `
-import { createCbor } from '../shared/cbor.ts';
-import { espruinoCborText } from '../firmware/_cbor-text.ts';
+import { createCbor } from './shared/cbor.ts';
+import { espruinoCborText } from './firmware/_cbor-text.ts';
 var cbor = createCbor()(espruinoCborText());
 var obj = ${TELEMETRY_SRC};
 var out = new Uint8Array(256);
@@ -127,25 +114,11 @@ interface EspruinoRun {
   mem: number;
 }
 
+/** The workload bundled with the firmware build's own esbuild options (test/support/espruino.ts). */
 async function bundleEspruino(dir: string): Promise<string> {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const r = await build({
-    stdin: { contents: ESPRUINO_ENTRY, resolveDir: here, loader: 'ts', sourcefile: 'bench-espruino.ts' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'neutral',
-    target: 'es2015',
-    minify: true,
-    charset: 'ascii',
-    legalComments: 'none',
-    supported: SUPPORTED,
-    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
-    logLevel: 'silent',
-  });
-  const file = join(dir, 'bundle.js');
-  writeFileSync(file, r.outputFiles[0].text);
-  return r.outputFiles[0].text;
+  const js = await bundleForEspruino(ESPRUINO_ENTRY);
+  writeFileSync(join(dir, 'bundle.js'), js);
+  return js;
 }
 
 /**

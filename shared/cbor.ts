@@ -21,7 +21,7 @@
  * Text: the codec never transcodes text itself. On Espruino ESP32 builds strings are 8-bit and an
  * application string already holds UTF-8 bytes as chars, so `E.toUint8Array`/`E.toString` copy them
  * natively (firmware/_cbor-text.ts); that side does not validate UTF-8. On Node strings are UTF-16 and
- * the component uses TextEncoder/TextDecoder (host/cbor-text.ts), refusing invalid UTF-8.
+ * the component uses the WHATWG text encoder and decoder (host/cbor-text.ts), refusing invalid UTF-8.
  * Espruino has no -0: there it encodes as the integer 0.
  *
  * Cost on Espruino (callgrind, ESP32-like Linux build at -Og, bench/cbor.ts): every item is interpreted

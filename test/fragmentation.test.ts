@@ -6,7 +6,8 @@
  * Espruino interpreter on the esbuild bundle, with E.CRC32 as the port, when the binary is present.
  */
 import { describe, it, expect } from 'vitest';
-import { espruinoBin, espruinoC3Bin, skipReason } from './support/espruino.ts';
+import { bundleForEspruino, espruinoBin, espruinoC3Bin, skipReason } from './support/espruino.ts';
+import { mulberry32 } from './support/mulberry32.ts';
 import fc from 'fast-check';
 import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as zlib from 'node:zlib';
-import * as esbuild from 'esbuild';
 import { crc32, crc32Js } from '../host/crc32.ts';
 import {
   fragmentCount,
@@ -45,17 +45,8 @@ const STATUSES = [NEED_MORE, COMPLETE, BAD_HEADER, TOO_BIG, DUPLICATE, INCONSIST
 const hex = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 
-/** Seeded PRNG (mulberry32) so every shuffle is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so every shuffle is reproducible. */
+const prng = mulberry32;
 function shuffle<T>(xs: T[], rnd: () => number): T[] {
   const a = xs.slice();
   for (let i = a.length - 1; i > 0; i--) {
@@ -579,28 +570,11 @@ interface EspruinoRun { frags: string[][]; v: { crc: number; n: number; st: numb
 
 async function runOnEspruino(bin: string, slots: number, maxBytes: number): Promise<EspruinoRun> {
   const vectors = VECTORS.filter((v) => v.message.length / 2 <= maxBytes).map((v) => ({ id: v.msgId, mp: v.maxPayload, m: v.message }));
-  const built = await esbuild.build({
-    stdin: { contents: DRIVER, resolveDir: ROOT, loader: 'ts', sourcefile: 'fragmentation-driver.ts' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'neutral',
-    target: 'es2015',
-    minify: true,
-    charset: 'ascii',
-    legalComments: 'none',
-    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
-    define: { VECTORS: JSON.stringify(vectors), SLOTS: String(slots), MAXB: String(maxBytes) },
-    supported: {
-      'optional-chain': false, 'logical-assignment': false, 'exponent-operator': false, 'object-rest-spread': false,
-      'class-field': false, 'class-static-field': false, destructuring: false, 'default-argument': false,
-      'rest-argument': false, 'array-spread': false, generator: false, 'async-await': false, 'async-generator': false,
-      'for-await': false,
-    },
-  });
+  // the firmware build's own esbuild options (require kept plain, Espruino `supported` map)
+  const driverJs = await bundleForEspruino(DRIVER, { VECTORS: JSON.stringify(vectors), SLOTS: String(slots), MAXB: String(maxBytes) });
   const dir = mkdtempSync(join(tmpdir(), 'mw-frag-'));
   try {
-    writeFileSync(join(dir, 'driver.js'), built.outputFiles[0].text);
+    writeFileSync(join(dir, 'driver.js'), driverJs);
     const p = spawnSync(bin, ['driver.js'], { cwd: dir, input: '', timeout: 120_000, killSignal: 'SIGKILL', encoding: 'utf8' });
     const lines = p.stdout.split('\n').map((l) => l.trim());
     if (!lines.includes('END')) throw new Error('driver did not finish on ' + bin + ':\n' + p.stdout.slice(-3000) + p.stderr);

@@ -4,6 +4,7 @@
  * 1 Mbps airtime. No collisions, no path loss model: that is the simulator's job (host/sim/); this harness
  * only has to make routing behaviour observable and deterministic.
  */
+import { mulberry32 } from './mulberry32.ts';
 import { createRouter, type Router, type RouterInit, type Policy, type Role, type DeliverInfo } from '../../shared/router.ts';
 import { createKeyring } from '../../shared/keyring.ts';
 import { createNodeAes } from './aes-node.ts';
@@ -38,17 +39,8 @@ export interface MiniAirOptions {
   init?: Partial<RouterInit>;
 }
 
-/** seeded [0,1) generator (mulberry32) */
-export function rng01(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** seeded [0,1) generator */
+export const rng01 = mulberry32;
 
 export const CAPS = {
   neighbours: 16, routes: 64, dedupSlots: 256, replaySources: 64, pending: 24, reassemblySlots: 4, reassemblyMaxBytes: 4096,
