@@ -10,7 +10,9 @@
  * - 'meshwork': a coverage-driven delay (below), and the relay is cancelled only when every neighbour that hears us
  *   has probably got the frame already, judged from the two-hop view in the neighbour table (beacons say who
  *   hears whom, and how well). Per queued relay and per neighbour m we keep miss[m], the probability that m
- *   has NOT received any copy we overheard: 1 for each neighbour that hears us, then for every transmitter t
+ *   has NOT received any copy: ext(m) for each neighbour that hears us (the chance that m misses every copy
+ *   from its neighbours beyond our range, neighbour-table.ts; 1 for a neighbour that hears few of ours, such as
+ *   a bridge or the next node of a chain), then for every transmitter t
  *   we hear send the frame, miss[m] ×= 1 - hear(m, t) (m's receive ratio of t's beacons), and miss[t] = 0.
  *   The relay is cancelled (or never queued) when every miss[m] ≤ coverMiss (default 0.1). A neighbour
  *   whose beacons we have not heard yet, or that hears no overheard transmitter, keeps miss = 1 and so forces
@@ -145,7 +147,7 @@ export function createFlood(init: FloodInit): (c: FloodComponents) => Flood {
       // neighbours that do not hear us (unusable links) cannot be helped by our relay
       let known = 0;
       for (let m = 0; m < C; m++) {
-        miss[base + m] = usable[m] ? 255 : 0;
+        miss[base + m] = usable[m] ? nbrs.ext[m] : 0;
         known += usable[m];
       }
       // no usable neighbour known yet (just booted, or all links one-way so far): we cannot judge coverage,
