@@ -27,6 +27,9 @@
  * epoch), starts at 1 and never wraps (seqno.ts): with the epoch and the source it forms the nonce.
  * `hop start` is the hop limit the source set; relays never raise `hop limit` above it, so hops taken =
  * hop start - hop limit is always known and cannot be inflated by a relay.
+ * The 16-bit "previous hop" field is the hop field the router (unicast.ts) writes at every hop: top bit 0 =
+ * flooded, low 15 bits = the short id of the node that sent this copy; top bit 1 = routed, low 15 bits =
+ * the one neighbour that must forward it next.
  */
 
 export const FRAME_VERSION = 1;
