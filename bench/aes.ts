@@ -12,14 +12,14 @@
  * The instruction counts are for the build at ESPRUINO_BIN: /opt/espruino/espruino is a 32-bit Linux build
  * with the ESP32 memory layout (16383 JsVars of 14 bytes). ESP32 time: roughly instructions × 2-3 / 240 MHz.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createJsAes } from '../firmware/aes-js.ts';
 import { createNativeAes } from '../firmware/aes-native.ts';
 import { createNobleAes } from '../host/crypto/aes-noble.ts';
 import type { Aes128 } from '../shared/ports.ts';
 import { createEspruinoCrypto } from '../test/emulation/espruino-crypto.ts';
-import { bundleForEspruino, markedLines, runEspruino } from '../test/support/espruino.ts';
+import { bundleForEspruino, callgrindIr, markedLines } from '../test/support/espruino.ts';
 
 /** Driver running FRAMES seals' worth of AES work on BACKEND ('native' | 'js'): both are `define`d. */
 const FRAME_DRIVER = `
@@ -56,20 +56,10 @@ quit();
 /** Callgrind instruction count (Ir) of one interpreter run of the frame driver. */
 async function callgrindRun(bin: string, backend: string, frames: number): Promise<{ ir: number; jsVars: number; tag: string }> {
   const js = await bundleForEspruino(FRAME_DRIVER, { BACKEND: JSON.stringify(backend), FRAMES: String(frames) });
-  const { stdout, dir } = await runEspruino(bin, js, {
-    timeoutMs: 600_000,
-    wrap: ['valgrind', '--tool=callgrind', '--callgrind-out-file=cg.out'],
-    keepDir: true,
-  });
-  try {
-    const m = /^summary:\s*(\d+)/m.exec(readFileSync(join(dir, 'cg.out'), 'utf8'));
-    if (!m) throw new Error('no summary line in callgrind output');
-    const out = markedLines(stdout);
-    if (out.length !== 1) throw new Error('driver printed no result:\n' + stdout.slice(-2000));
-    return { ir: Number(m[1]), jsVars: out[0].jsVars, tag: out[0].tag };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { ir, stdout } = await callgrindIr(bin, js);
+  const out = markedLines(stdout);
+  if (out.length !== 1) throw new Error('driver printed no result:\n' + stdout.slice(-2000));
+  return { ir, jsVars: out[0].jsVars, tag: out[0].tag };
 }
 
 /**

@@ -4,18 +4,10 @@
  * side (test/bundle-vectors.test.ts) compares with the vector files, so a wrong byte anywhere fails there.
  * Bytes travel as hex strings both ways (Espruino's JSON ignores replacers, and has no TextDecoder).
  */
-import { runFrameVectors } from './frame-driver.ts';
-
-function hexToU8(s: string): Uint8Array {
-  const u = new Uint8Array(s.length >> 1);
-  for (let i = 0; i < u.length; i++) u[i] = parseInt(s.substr(i * 2, 2), 16);
-  return u;
-}
+import { hexToU8, runFrameVectors, u8ToHex as hexN } from './frame-driver.ts';
 
 function u8ToHex(u: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < u.length; i++) s += (u[i] < 16 ? '0' : '') + u[i].toString(16);
-  return s;
+  return hexN(u, u.length);
 }
 
 /** AES vectors through the bundle's own backend (MW.aes): ecb / ctr0 output, cbcMac tags. */

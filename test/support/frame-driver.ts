@@ -12,13 +12,13 @@ export const STATUS_NAMES = [
   'BadHeaderTag', 'BadFrameTag', 'Replay', 'Duplicate', 'PayloadTooLong', 'BufferTooSmall', 'SeqExhausted',
 ];
 
-function hexToU8(s: string): Uint8Array {
+export function hexToU8(s: string): Uint8Array {
   const u = new Uint8Array(s.length >> 1);
   for (let i = 0; i < u.length; i++) u[i] = parseInt(s.substr(i * 2, 2), 16);
   return u;
 }
 
-function u8ToHex(u: Uint8Array, n: number): string {
+export function u8ToHex(u: Uint8Array, n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += (u[i] < 16 ? '0' : '') + u[i].toString(16);
   return s;
