@@ -10,7 +10,13 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $(NODE_STAMP)
 
-install: $(NODE_STAMP)
+# Debian packages the tests and `make run` need (socat, mosquitto, chromium): installed when missing
+SYSTEM_STAMP := node_modules/.system-stamp
+$(SYSTEM_STAMP): scripts/setup-system.sh
+	scripts/setup-system.sh
+	@mkdir -p node_modules && touch $(SYSTEM_STAMP)
+
+install: $(NODE_STAMP) $(SYSTEM_STAMP)
 
 build: install
 	$(MESHWORK) build
