@@ -9,7 +9,9 @@ export const board: BoardProfile = {
   cipher: 'native',
   console: { device: 'Serial1', baud: 115200 },
   pins: { led: 'D2', button: 'D0' },
-  capacities: { dedupSlots: 256, replaySources: 64, reassemblySlots: 4, reassemblyMaxBytes: 4096, keyEpochs: 2 },
-  budgets: { jsVarsTotal: 16383, jsVarBudget: 4000, bundleBytes: 48 * 1024 },
+  capacities: { neighbours: 32, routes: 96, pending: 16, dedupSlots: 256, replaySources: 64, reassemblySlots: 4, reassemblyMaxBytes: 4096, keyEpochs: 2 },
+  budgets: { jsVarsTotal: 16383, jsVarBudget: 4000, bundleBytes: 96 * 1024 },
+  hopAckTimeoutMs: 200,
+  watchdogSec: 10,
   seqPersistBlock: 256,
 };

@@ -9,7 +9,9 @@ export const board: BoardProfile = {
   cipher: 'js',
   console: { device: 'Serial1', baud: 115200 },
   pins: { led: 'D2', button: 'D0' },
-  capacities: { dedupSlots: 256, replaySources: 64, reassemblySlots: 2, reassemblyMaxBytes: 4096, keyEpochs: 2 },
-  budgets: { jsVarsTotal: 16383, jsVarBudget: 4500, bundleBytes: 56 * 1024 },
+  capacities: { neighbours: 32, routes: 96, pending: 12, dedupSlots: 256, replaySources: 64, reassemblySlots: 2, reassemblyMaxBytes: 4096, keyEpochs: 2 },
+  budgets: { jsVarsTotal: 16383, jsVarBudget: 4500, bundleBytes: 104 * 1024 },
+  hopAckTimeoutMs: 3000,
+  watchdogSec: 10,
   seqPersistBlock: 256,
 };

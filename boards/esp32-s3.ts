@@ -9,7 +9,9 @@ export const board: BoardProfile = {
   cipher: 'native',
   console: { device: 'USB', baud: 115200 },
   pins: { led: null, button: 'D0' },
-  capacities: { dedupSlots: 512, replaySources: 128, reassemblySlots: 6, reassemblyMaxBytes: 4096, keyEpochs: 2 },
-  budgets: { jsVarsTotal: 16383, jsVarBudget: 4500, bundleBytes: 48 * 1024 },
+  capacities: { neighbours: 48, routes: 128, pending: 16, dedupSlots: 256, replaySources: 96, reassemblySlots: 4, reassemblyMaxBytes: 4096, keyEpochs: 2 },
+  budgets: { jsVarsTotal: 16383, jsVarBudget: 4500, bundleBytes: 96 * 1024 },
+  hopAckTimeoutMs: 150,
+  watchdogSec: 10,
   seqPersistBlock: 256,
 };

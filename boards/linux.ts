@@ -9,7 +9,9 @@ export const board: BoardProfile = {
   cipher: 'native',
   console: { device: 'Terminal', baud: 115200 },
   pins: { led: null, button: null },
-  capacities: { dedupSlots: 256, replaySources: 64, reassemblySlots: 4, reassemblyMaxBytes: 4096, keyEpochs: 2 },
-  budgets: { jsVarsTotal: 16383, jsVarBudget: 4000, bundleBytes: 48 * 1024 },
+  capacities: { neighbours: 32, routes: 96, pending: 16, dedupSlots: 256, replaySources: 64, reassemblySlots: 4, reassemblyMaxBytes: 4096, keyEpochs: 2 },
+  budgets: { jsVarsTotal: 16383, jsVarBudget: 4000, bundleBytes: 96 * 1024 },
+  hopAckTimeoutMs: 400,
+  watchdogSec: 0,
   seqPersistBlock: 256,
 };

@@ -19,6 +19,12 @@ export interface BoardProfile {
   console: { device: string; baud: number };
   pins: { led: string | null; button: string | null };
   capacities: {
+    /** neighbour table rows (neighbour-table.ts) */
+    neighbours: number;
+    /** route table rows (route-table.ts); destinations beyond it are reached by flooding */
+    routes: number;
+    /** frame pool: queued relays + routed frames awaiting a hop ack, and the end-to-end ack table */
+    pending: number;
     /** (source, sequence) pairs remembered by the duplicate cache */
     dedupSlots: number;
     /** sources tracked by the replay window */
@@ -38,6 +44,12 @@ export interface BoardProfile {
     /** minified bundle size limit, bytes */
     bundleBytes: number;
   };
+  /** wait for a hop ack before resending a routed frame, ms: the receiver must open the frame and seal the
+   *  ack, and the sender verify it, so it scales with the board's AES and interpreter speed (native AES on an
+   *  ESP32: tens of ms per step; the pure-JS AES of ESP32_IDF4: about a second; the simulator: 40) */
+  hopAckTimeoutMs: number;
+  /** hardware watchdog timeout, s (0: none); fed only while the core's timer runs (firmware/main.ts) */
+  watchdogSec: number;
   /** sequence numbers reserved per flash write of the high-water mark (seqno.ts) */
   seqPersistBlock: number;
 }

@@ -77,13 +77,13 @@ interface EspruinoESP32Module {
   getState(): { sdkVersion: string; cpuFrequency: number; freeHeap: number; maxBlock: number; rssi: number };
 }
 
-/** `require("espnow")` exists only on builds with an ESP-NOW binding: the radio driver types its contract. */
+/** `require("ESPNOW")` exists only on builds with an ESP-NOW binding: the radio driver types its contract. */
 declare function require(module: 'crypto'): EspruinoCryptoModule;
 declare function require(module: 'Storage'): EspruinoStorageModule;
 declare function require(module: 'dgram'): EspruinoDgramModule;
 declare function require(module: 'Wifi'): EspruinoWifiModule;
 declare function require(module: 'ESP32'): EspruinoESP32Module;
-declare function require(module: 'espnow'): unknown;
+declare function require(module: 'ESPNOW'): unknown;
 
 interface EspruinoMemory {
   /** JsVars free / in use / in total (14 bytes each on ESP32, 13 on the C3) */
@@ -113,7 +113,17 @@ declare const E: {
   getErrorFlags(): string[];
   on(event: 'init' | 'kill', listener: () => void): void;
   on(event: 'errorFlag', listener: (flags: string[]) => void): void;
+  /** hardware watchdog: reboots unless kickWatchdog() is called within `timeout` s (auto: kicked by the idle loop) */
+  enableWatchdog?: (timeout: number, auto?: boolean) => void;
+  kickWatchdog?: () => void;
+  /** absent on some builds (Linux): load() re-runs the boot code instead */
+  reboot?: () => void;
 };
+
+/** drive a pin (Espruino accepts pin objects and names such as "D2") */
+declare function digitalWrite(pin: unknown, value: boolean | number): void;
+/** clear the interpreter and run the boot code (.bootcde) again */
+declare function load(): void;
 
 /** Seconds since boot, a float: Espruino's monotonic clock. */
 declare function getTime(): number;

@@ -5,13 +5,17 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import * as bridge from './commands/bridge.ts';
 import * as build from './commands/build.ts';
+import * as consoleCmd from './commands/console.ts';
 import * as decode from './commands/decode.ts';
 import * as encode from './commands/encode.ts';
+import * as flash from './commands/flash.ts';
 import * as keys from './commands/keys.ts';
+import * as monitor from './commands/monitor.ts';
 import * as sim from './commands/sim.ts';
 
-const COMMANDS: readonly { register(program: Command): void }[] = [build, keys, encode, decode, sim];
+const COMMANDS: readonly { register(program: Command): void }[] = [build, keys, encode, decode, sim, flash, monitor, consoleCmd, bridge];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownOption', 'commander.unknownCommand', 'commander.missingArgument', 'commander.optionMissingArgument',

@@ -3,10 +3,11 @@
  * Sans-IO: the caller passes `now` (a monotonic millisecond clock read once per event), calls tick(now) at
  * nextDeadline(), and hands over the decrypted payload of each frame that had the FRAG flag.
  *
- * Memory: everything is allocated by createReassembly: one Uint8Array of slots × maxMessageBytes and one
- * small typed array per slot field. accept/tick/nextDeadline allocate nothing but short-lived subarray views
- * (one per stored fragment, for the native copy, and the one returned for a completed message). A full table
- * evicts (or refuses); it never grows.
+ * Memory: createReassembly allocates one small typed array per slot field; the one Uint8Array of
+ * slots × maxMessageBytes is allocated once, when the first multi-fragment message arrives (most nodes never
+ * reassemble: it stays out of the boot footprint), and kept. accept/tick/nextDeadline allocate nothing else
+ * but short-lived subarray views (one per stored fragment, for the native copy, and the one returned for a
+ * completed message). A full table evicts (or refuses); it never grows.
  *
  * Rules (why each exists):
  * - A slot is keyed by (src, msgId) and stores count, a 32-bit received bitmap, the chunk size, the last
@@ -118,7 +119,9 @@ export function createReassembly(init: ReassemblyInit): (components: ReassemblyC
 
   return function (components: ReassemblyComponents): Reassembly {
     const crc32 = components.crc32;
-    const data = new Uint8Array(slots * M);
+    // the message buffer (slots × maxMessageBytes: 16 KB, ~1,200 JsVars on an ESP32 board) is allocated when
+    // the first multi-fragment message arrives, not at boot: most nodes never reassemble anything
+    let data: Uint8Array | null = null;
     /** src * 65536 + msgId (exact in a double for u32 src); -1 when FREE: found with native indexOf */
     const key = new Float64Array(slots);
     key.fill(-1);
@@ -134,7 +137,7 @@ export function createReassembly(init: ReassemblyInit): (components: ReassemblyC
     /** start + timeoutMs, ms */
     const deadline = new Float64Array(slots);
     const stats: ReassemblyStats = { completed: 0, expired: 0, crcFailed: 0, evicted: 0, rejected: 0, duplicates: 0 };
-    let msg: Uint8Array = data.subarray(0, 0);
+    let msg: Uint8Array = new Uint8Array(0);
 
     const free = function (s: number): void {
       state[s] = FREE;
@@ -192,6 +195,7 @@ export function createReassembly(init: ReassemblyInit): (components: ReassemblyC
 
     /** Stores a checked fragment in slot s; returns NEED_MORE, COMPLETE or CRC_MISMATCH. */
     const store = function (s: number, p: Uint8Array, hdr: number, index: number, cnt: number): number {
+      if (data === null) data = new Uint8Array(slots * M);
       const base = s * M;
       const len = p.length - hdr;
       let off: number;

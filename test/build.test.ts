@@ -159,7 +159,7 @@ describe('meshwork build (CLI)', () => {
     const t = cli('build', '--board', 'esp32', 'linux', '--out', out);
     expect(t.status).toBe(0);
     expect(t.stdout).toMatch(/^board\s+bytes\s+gzip\s+budget\s+used\s+status/);
-    expect(t.stdout).toMatch(/\nesp32\s+\d+\s+\d+\s+49152\s+[\d.]+%\s+ok\n/);
+    expect(t.stdout).toMatch(/\nesp32\s+\d+\s+\d+\s+98304\s+[\d.]+%\s+ok\n/);
     const j = cli('build', '-b', 'esp32-c3', '-o', out, '--json');
     expect(j.status).toBe(0);
     expect((JSON.parse(j.stdout) as BuildFirmwareResult).results.map((r) => [r.board, r.ok])).toEqual([['esp32-c3', true]]);

@@ -155,7 +155,7 @@ describe('allowed look-alikes are not flagged', () => {
     ['a class declaration naming itself', 'class D{m(){return D}}print(new D().m()===D);'],
     ['a named function expression calling itself', 'var F=function G(n){return n?G(n-1):0};print(F(2));'],
     ['regexes in the measured-good subset', 'print(/^[\\w-]+$/.test("a"),/\\d+\\.\\d+/g,/(a|b)c/i,/[\\b]/,/\\x41\\/\\$/,/a{/);'],
-    ['Espruino modules', 'var c=require("crypto"),s=require("Storage"),w=require("Wifi"),d=require("dgram"),e=require("ESP32"),n=require("espnow");'],
+    ['Espruino modules', 'var c=require("crypto"),s=require("Storage"),w=require("Wifi"),d=require("dgram"),e=require("ESP32"),n=require("ESPNOW");'],
     ['a string "require"', 'var o={require:1};print(o.require,"require(x)");'],
     ['class fields (Espruino 2v22+)', 'class A{a=1;static b=2}new A;'],
   ])('%s', (_name, code) => {

@@ -21,7 +21,7 @@ import type { BoardProfile } from '../../boards/types.ts';
 
 /** Espruino built-in modules the firmware may `require` (ESPRUINO.md; `espnow` is the binding contract). */
 export const ESPRUINO_MODULES: readonly string[] = [
-  'crypto', 'Storage', 'Flash', 'heatshrink', 'Wifi', 'dgram', 'net', 'http', 'tls', 'fs', 'ESP32', 'espnow',
+  'crypto', 'Storage', 'Flash', 'heatshrink', 'Wifi', 'dgram', 'net', 'http', 'tls', 'fs', 'ESP32', 'ESPNOW',
 ];
 
 /** A global no firmware source uses: `require` is defined to it and renamed back after the build. */

@@ -45,6 +45,8 @@ function progressBar(label: string): { update(p: SimProgress): void; done(): voi
 }
 
 interface Raw {
+  espruino?: string;
+  web?: boolean; port?: string; speed?: string;
   nodes: string; topology: string; seed: string; duration: string; policy: string; radio: string; loss?: string;
   killRelay?: string; json?: boolean; compare?: boolean; progress?: boolean; unicastRate?: string; broadcastRate?: string;
   ack?: string; payload?: string; gateways?: string; events?: string; warmup?: string; drain?: string;
@@ -83,6 +85,70 @@ function options(o: Raw): SimOptions {
   };
 }
 
+/** `--web`: the simulation runs live in a worker and the dashboard (host/web/) shows it until Ctrl-C. */
+async function web(raw: Raw, base: SimOptions, defaultDuration: boolean): Promise<void> {
+  if (raw.compare || raw.json || raw.killRelay !== undefined) fail('--web cannot be combined with --compare, --json or --kill-relay');
+  const port = numberOpt(raw.port, '--port', 0, 65535, true)!;
+  const speed = numberOpt(raw.speed, '--speed', 0.01, 1000) ?? 1;
+  const { createSimFeed } = await import('../web/sim-feed.ts');
+  const { startDashboard } = await import('../web/server.ts');
+  let feed;
+  try {
+    feed = await createSimFeed({
+      nodes: base.nodes, topology: base.topology, seed: base.seed, speed, policy: base.policy, radio: base.radio, loss: base.loss,
+      gateways: base.gateways, events: base.events, traffic: base.traffic,
+      // live runs last a day of virtual time unless told otherwise
+      durationS: defaultDuration ? 86400 : base.durationS, warmupS: base.warmupS,
+    });
+  } catch (e) {
+    fail((e as Error).message.replace(/^meshwork\/sim: /, ''), e instanceof SimUsageError ? 2 : 1);
+  }
+  let dash;
+  try { dash = await startDashboard({ feed, port }); } catch (e) {
+    await feed.close();
+    fail(`cannot serve the dashboard on port ${port}: ${(e as Error).message}`, 1);
+  }
+  process.stdout.write(`${feed.info.name}\ndashboard: ${dash.url}\n` +
+    'try: click a node (details, charts), click a link (quality both ways), send a text / ping / traceroute from the form.\n' +
+    'Ctrl-C stops.\n');
+  feed.ended.then((why) => { if (why === 'end') process.stdout.write('the simulation reached the end of its duration; the dashboard stays up until Ctrl-C\n'); },
+    (e: Error) => process.stderr.write(`meshwork sim: the simulation failed: ${e.message}\n`));
+  await new Promise<void>((resolve) => {
+    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await dash.close();
+  await feed.close();
+}
+
+/**
+ * `--espruino BIN`: the real firmware on N real interpreter processes (Espruino's Linux build) meshed through
+ * the host air (host/sim/espruino-mesh.ts); a text message goes from the first node to the last.
+ */
+async function espruino(raw: Raw, base: SimOptions): Promise<void> {
+  if (raw.web || raw.compare || raw.killRelay !== undefined) fail('--espruino cannot be combined with --web, --compare or --kill-relay');
+  if (base.nodes > 30) fail('--espruino runs one interpreter process per node: at most 30');
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(raw.espruino!)) fail(`--espruino ${raw.espruino}: no such file (an Espruino Linux build: see README "Real interpreters")`);
+  const { runEspruinoMesh, linuxBundle } = await import('../sim/espruino-mesh.ts');
+  const { fileURLToPath } = await import('node:url');
+  let bundle: string;
+  try { bundle = await linuxBundle(fileURLToPath(new URL('../../', import.meta.url))); } catch (e) { fail((e as Error).message, 1); }
+  const say = raw.json ? undefined : (l: string) => process.stderr.write(l + '\n');
+  const r = await runEspruinoMesh({
+    bin: raw.espruino!, bundle, nodes: base.nodes, topology: base.topology, seed: base.seed, loss: base.loss,
+    timeoutMs: Math.max(60, base.durationS) * 1000, progress: say,
+  });
+  if (raw.json) process.stdout.write(JSON.stringify(r) + '\n');
+  else if (r.ok) {
+    process.stdout.write(`${r.nodes} interpreters (${base.topology}): route after ${(r.routeFormedMs! / 1000).toFixed(1)} s; ` +
+      `text delivered first to last in ${r.latencyMs} ms over ${r.hops} relays; ${r.airFrames} frames on the air\n` +
+      r.counters.map((c) => `  node ${c.id.toString(16)}: tx ${c.tx}, rx ${c.rx}, relayed ${c.relay}, free JsVars ${c.mem}`).join('\n') + '\n');
+  } else process.stderr.write(`meshwork sim --espruino: ${r.reason}\n`);
+  process.exit(r.ok ? 0 : 1);
+}
+
 export function register(program: Command): void {
   program.command('sim')
     .description('simulate a mesh running the real routing core and report delivery, airtime, overhead, repair')
@@ -105,8 +171,15 @@ export function register(program: Command): void {
     .option('--compare', 'run all three policies on the same seed and print them side by side')
     .option('--json', 'print one JSON object (a run, or {runs: [...]} with --compare)')
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
-    .action(async (raw: Raw) => {
+    .option('--web', 'run live, paced to the wall clock, and serve the dashboard on localhost (Ctrl-C stops)')
+    .option('--port <n>', 'with --web: dashboard port (0 = any free port)', '8080')
+    .option('--speed <x>', 'with --web: virtual seconds per wall second (default 1)')
+    .option('--espruino <bin>', 'run the real firmware on this many Espruino Linux interpreter processes meshed through the host air; --duration is the time limit')
+    .action(async (raw: Raw, cmd: Command) => {
       const base = options(raw);
+      if (raw.espruino !== undefined) { await espruino(raw, base); return; }
+      if (raw.web) { await web(raw, base, cmd.getOptionValueSource('duration') === 'default'); return; }
+      if (raw.speed !== undefined) fail('--speed needs --web');
       // loaded only when a simulation runs: the other commands never pay for the routing core
       const { runSimulation } = await import('../sim/run.ts');
       const policies: Policy[] = raw.compare ? POLICIES.slice() : [base.policy!];

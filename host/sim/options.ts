@@ -2,7 +2,9 @@
  * The options of a simulation run, their defaults and their checks: kept apart from run.ts so the CLI can
  * validate arguments without loading the routing core.
  */
-import type { Policy, RouterInit } from '../../shared/router.ts';
+import type { Policy, RouterInit, Router, DeliverInfo, RadioPort } from '../../shared/router.ts';
+import type { Engine } from './engine.ts';
+import type { LinkMap } from './links.ts';
 import type { Propagation } from './propagation.ts';
 import { TOPOLOGIES, type TopologyKind } from './topology.ts';
 import { validateEvents, type SimEvent, type TrafficOptions } from './scenario.ts';
@@ -45,11 +47,40 @@ export interface SimOptions {
   progress?: (p: SimProgress) => void;
   /** watch the air (tests, traces): called for every transmission start and every decoded frame */
   observer?: SimObserver;
+  /** the mesh's network key (epoch 1), 16 bytes; default: derived from the seed */
+  meshKey?: Uint8Array;
 }
 
 export interface SimObserver {
   transmit?(node: number, frame: Uint8Array, len: number, nowMs: number): void;
   receive?(node: number, frame: Uint8Array, len: number, rssi: number, nowMs: number): void;
+  /** live mode (host/web/sim-live-worker.ts): the run's handle, given once the routers have booted, before the clock starts */
+  attach?(sim: LiveSim): void;
+  /** an application message delivered at `node` (after the simulator's own accounting); payload valid during the call */
+  deliver?(node: number, payload: Uint8Array, info: DeliverInfo, nowMs: number): void;
+  /** end-to-end result of a send(…, AckReq) made at `node`, whoever made it */
+  sent?(node: number, handle: number, ok: boolean, nowMs: number): void;
+}
+
+/**
+ * What a live driver may touch in a running simulation: the clock (it may register engine event kinds
+ * 200..255 and schedule them), the routers (send() on them, then reschedule(i)), and node death and boot
+ * through the same paths as the scripted events. Arrays are the run's own, updated in place.
+ */
+export interface LiveSim {
+  readonly engine: Engine;
+  readonly ids: Uint32Array;
+  /** 1 = up */
+  readonly alive: Uint8Array;
+  readonly routers: readonly (Router | null)[];
+  readonly links: LinkMap;
+  readonly gateways: ReadonlySet<number>;
+  kill(i: number): void;
+  boot(i: number): void;
+  /** re-ask router i for its next deadline (after calling send() on it) */
+  reschedule(i: number): void;
+  /** node i's radio: send() puts an already sealed frame on the air from that node */
+  radio(i: number): RadioPort;
 }
 
 export const DEFAULT_TRAFFIC: TrafficOptions = { unicastPerSec: 1, broadcastPerSec: 0.1, ackFraction: 0, payloadBytes: 40 };
@@ -76,6 +107,7 @@ export function checkOptions(o: SimOptions): void {
   if (o.radio !== undefined && !RADIOS.includes(o.radio)) misuse(`radio must be one of ${RADIOS.join(', ')}`);
   if (o.loss !== undefined && !(o.loss >= 0 && o.loss < 1)) misuse('loss must be in [0, 1)');
   if (o.killRelayAtS !== undefined && !(o.killRelayAtS > 0 && o.killRelayAtS < o.durationS)) misuse('kill-relay time must be inside the run');
+  if (o.meshKey !== undefined && !(o.meshKey instanceof Uint8Array && o.meshKey.length === 16)) misuse('meshKey must be 16 bytes');
   const why = validateEvents(o.events || [], o.nodes, o.durationS);
   if (why) misuse(why);
 }

@@ -117,6 +117,7 @@ export function runSimulation(o: SimOptions): SimResult {
   const aes = createSimAes();
   const meshKey = new Uint8Array(16);
   for (let b = 0; b < 16; b++) meshKey[b] = mix32(seed ^ (0xc0de + b)) & 0xff;
+  if (o.meshKey) meshKey.set(o.meshKey);
   const timerGen = new Int32Array(n);
   const timerAt = new Float64Array(n).fill(Infinity);
   const handles: Map<number, number>[] = [];
@@ -177,8 +178,10 @@ export function runSimulation(o: SimOptions): SimResult {
         deliver(payload: Uint8Array, info: DeliverInfo): void {
           const id = decodeTraffic(payload);
           if (id >= 0) metrics.deliver(self, id, info, engine.now);
+          if (watch.deliver) watch.deliver(self, payload, info, engine.now);
         },
         sent(handle: number, ok: boolean): void {
+          if (watch.sent) watch.sent(self, handle, ok, engine.now);
           const msg = handles[self].get(handle);
           if (msg === undefined) return;
           handles[self].delete(handle);
@@ -288,6 +291,7 @@ export function runSimulation(o: SimOptions): SimResult {
     metrics.watchBeacons(Math.max(0, killAtMs - 60000), killAtMs);
   }
 
+  if (watch.attach) watch.attach({ engine, ids, alive, routers, links, gateways, kill, boot, reschedule, radio: (i) => medium.port(i) });
   const progress = o.progress;
   engine.run(durationMs, progress ? (now) => progress({ fraction: now / durationMs, nowS: now / 1000, events: engine.processed }) : undefined, durationMs / 200);
   sample();

@@ -58,8 +58,10 @@ export function runFragmentVectors(mw: any, v: any): string[] {
     for (let k = 0; k < n; k++) frags.push(u8ToHex(buf.subarray(0, mw.lib.writeFragment(msg, c.msgId, k, c.maxPayload, crc, buf, 0))));
     out.push((crc >>> 0).toString(16) + ':' + frags.join(','));
     let st = 0;
-    for (let k = n - 1; k >= 0; k--) st = mw.reassembly.accept(0x5000 + i, hexToU8(frags[k]), 1000);
-    out.push(st === 1 ? u8ToHex(mw.reassembly.message()) : 'status ' + st);
+    // the firmware's own reassembly lives inside its router: a fresh one from the bundle's factories
+    const reasm = mw.reassembly || mw.lib.createReassembly({ slots: 4, maxMessageBytes: 4096, timeoutMs: 30000 })({ crc32: mw.crc32 });
+    for (let k = n - 1; k >= 0; k--) st = reasm.accept(0x5000 + i, hexToU8(frags[k]), 1000);
+    out.push(st === 1 ? u8ToHex(reasm.message()) : 'status ' + st);
   }
   return out;
 }

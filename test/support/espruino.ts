@@ -124,10 +124,13 @@ export async function callgrindIr(bin: string, js: string, timeoutMs = 600_000):
  * (code stays in flash, so it costs about half the JsVars of the same code loaded as text). Then `lines`
  * are typed at the REPL. Resolves with stdout.
  */
-export async function bootFromStorage(bin: string, code: string, lines: string[], timeoutMs = 60_000): Promise<string> {
+export async function bootFromStorage(bin: string, code: string, lines: string[], timeoutMs = 60_000, files: Record<string, string> = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'meshwork-boot-'));
   try {
-    await runEspruino(bin, `require("Storage").write(".bootcde", ${JSON.stringify(code)});quit();`, { dir, timeoutMs });
+    // other Storage files (mw.cfg, stand-in modules) go in before the first boot: load() on the Linux build
+    // drops its quit() global
+    const extra = Object.entries(files).map(([k, v]) => `require("Storage").write(${JSON.stringify(k)}, ${JSON.stringify(v)});`).join('');
+    await runEspruino(bin, `require("Storage").write(".bootcde", ${JSON.stringify(code)});${extra}quit();`, { dir, timeoutMs });
     const { stdout } = await runEspruino(bin, '', { dir, timeoutMs, stdinLines: [...lines, 'quit()'] });
     return stdout;
   } finally {
