@@ -21,15 +21,12 @@ install: $(NODE_STAMP) $(SYSTEM_STAMP)
 build: install
 	$(MESHWORK) build
 
-# the main job on embedded defaults: build every board's firmware (checked, within budget), then push one
-# message through the same seal/verify/decrypt code the nodes run, with a demo key kept in dist/
+# the main job on embedded defaults: build every board's firmware, then a simulated community mesh (30 nodes of
+# the real core, one gateway) bridged to the embedded MQTT broker, with the dashboard fed from the broker; it
+# prints the URLs and what to try (Ctrl-C stops). DEMO_ARGS passes options, e.g. make run DEMO_ARGS="--nodes 60"
 run: install
 	$(MESHWORK) build
-	@test -f dist/demo.key || $(MESHWORK) keys new --out dist/demo.key --mesh demo
-	@echo; echo "A message sealed into a frame with dist/demo.key (sequence number = the time, so never reused):"
-	@F=$$($(MESHWORK) encode --key dist/demo.key --src 1a2b --dst c0ffee --seq $$(date +%s) '{"t":"txt","m":"hello from make run"}') && \
-	  echo "  $$F" && echo && $(MESHWORK) decode --key dist/demo.key $$F
-	@echo; echo "Next: node bin/meshwork.mjs --help   (keys new, encode, decode, build --board NAME)"
+	$(MESHWORK) demo $(DEMO_ARGS)
 
 typecheck: install
 	npx tsc -p tsconfig.json

@@ -10,8 +10,8 @@ export const board: BoardProfile = {
   console: { device: 'USB', baud: 115200 },
   pins: { led: 'D8', button: 'D9' },
   capacities: { neighbours: 12, routes: 24, pending: 6, dedupSlots: 96, replaySources: 24, reassemblySlots: 1, reassemblyMaxBytes: 2048, keyEpochs: 2 },
-  // jsVarBudget: measured 2165 after boot from Storage with the issue-2 core (test/memory-budget.test.ts);
-  // the router must fit in what is left (issue 4 trims closures to make room)
+  // jsVarBudget: measured 2165 after boot from Storage with the issue-2 core (test/memory-budget.test.ts).
+  // The full router node does NOT fit yet: at these capacities it needs ~7,100 JsVars (docs/espruino-memory.md)
   budgets: { jsVarsTotal: 4095, jsVarBudget: 2400, bundleBytes: 96 * 1024 },
   hopAckTimeoutMs: 250,
   watchdogSec: 10,

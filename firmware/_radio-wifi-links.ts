@@ -24,7 +24,7 @@
  * range of each other only through nodes that already have an upstream stay apart until a link changes.
  */
 import type { RadioTimers, RadioLog } from './radio-driver.ts';
-import { createRadioPeers, type RadioPeers } from './_radio-peers.ts';
+import { createRadioPeers, peerHeard, peerHeardWithin, peerRssi, type RadioPeers } from './_radio-peers.ts';
 import { broadcastOf, type RadioWifiModule, type RadioWifiAp } from './_radio-wifi-module.ts';
 
 export interface WifiLinksConfig {
@@ -115,7 +115,7 @@ export function createWifiLinks(cfg: WifiLinksConfig, wifi: RadioWifiModule, tim
       const d = r === undefined && wifi.getDetails ? wifi.getDetails() : undefined;
       if (d && typeof d.rssi === 'number') r = d.rssi;
     } catch (e) { /* keep the scan figure */ }
-    L.upstreamRssi = r !== undefined ? r : L.scanRssi.rssiOf(L.upstream, L.upstreamRssi);
+    L.upstreamRssi = r !== undefined ? r : peerRssi(L.scanRssi, L.upstream, L.upstreamRssi);
   }
 
   function staUp(): void {
@@ -184,9 +184,9 @@ export function createWifiLinks(cfg: WifiLinksConfig, wifi: RadioWifiModule, tim
       if (!ap || typeof ap.ssid !== 'string' || ap.ssid.length !== prefix.length + 8 || ap.ssid.indexOf(prefix) !== 0) continue;
       const id = parseInt(ap.ssid.substr(prefix.length), 16) >>> 0;
       if (!(id > 0) || id === cfg.id) continue;
-      L.scanRssi.heard(id, now, ap.rssi);
+      peerHeard(L.scanRssi, id, now, ap.rssi);
       if (ap.rssi < cfg.joinRssi || blacklisted(id)) continue;
-      if (L.apSide.heardWithin(id, now, 60000)) continue;
+      if (peerHeardWithin(L.apSide, id, now, 60000)) continue;
       if (ap.rssi > bestRssi || (ap.rssi === bestRssi && id > bestId)) { best = i; bestRssi = ap.rssi; bestId = id; }
     }
     if (L.staBcast !== null || joining || cfg.infra) {
@@ -261,7 +261,7 @@ export function createWifiLinks(cfg: WifiLinksConfig, wifi: RadioWifiModule, tim
   }
 
   L.heardOnApSide = function (id: number, nowMs: number): void {
-    L.apSide.heard(id, nowMs, 0);
+    peerHeard(L.apSide, id, nowMs, 0);
     // our upstream is also our station: every frame would cross that pair twice. The lower id leaves.
     if (id === L.upstream && L.staBcast !== null && cfg.id < id) {
       log(2, 'wifi-cycle', id);

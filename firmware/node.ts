@@ -91,10 +91,8 @@ export function createNode(init: NodeInit): (c: NodeComponents) => MeshNode {
     let trafficCount = 0;
     let trafficSkipped = 0;
 
-    const radioPort: RadioPort = {
-      send: function (frame: Uint8Array, len: number) { c.radio.send(frame, len); },
-      airtimeMs: function (len: number) { return c.radio.airtimeMs(len); },
-    };
+    // the driver is the router's radio port as it is (same send/airtimeMs): no wrapper closures to pay for
+    const radioPort: RadioPort = c.radio;
 
     // deliver is declared before the router that calls it (Espruino: no hoisting)
     let router: Router;

@@ -16,7 +16,7 @@ import {
   RADIO_MAX_FRAME, airtime1Mbps, newRadioStatus,
   type RadioDriver, type RadioFrameHandler, type RadioBytes, type RadioTimers, type RadioLog,
 } from './radio-driver.ts';
-import { createRadioPeers, RADIO_PEER_TTL_MS } from './_radio-peers.ts';
+import { createRadioPeers, peerCount, peerHeard, RADIO_PEER_TTL_MS } from './_radio-peers.ts';
 
 /** The binding contract (boards/ESPNOW.md). */
 export interface EspNowBinding {
@@ -71,7 +71,7 @@ export function createEspNowRadio(cfg: EspNowConfig): (c: EspNowComponents) => R
       const r = typeof rssi === 'number' && rssi < 0 && rssi >= -128 ? rssi | 0 : -127;
       st.rx++;
       const k = macKey(mac);
-      if (k !== 0) peers.heard(k, c.timers.now(), r);
+      if (k !== 0) peerHeard(peers, k, c.timers.now(), r);
       handler(b, b.length, r);
     }
 
@@ -107,7 +107,7 @@ export function createEspNowRadio(cfg: EspNowConfig): (c: EspNowComponents) => R
         st.up = false;
       },
       status: function () {
-        st.peers = peers.count(c.timers.now(), RADIO_PEER_TTL_MS);
+        st.peers = peerCount(peers, c.timers.now(), RADIO_PEER_TTL_MS);
         st.errors = st.oversize + st.garbage + st.txErrors;
         return st;
       },

@@ -17,7 +17,7 @@ import {
   type RadioDriver, type RadioFrameHandler, type RadioBytes, type RadioTimers, type RadioLog,
 } from './radio-driver.ts';
 import { ENV_LEN, KIND_FRAME, KIND_HELLO, envelopeId, envelopeKind, envelopeRssi, writeEnvelope } from './_radio-envelope.ts';
-import { createRadioPeers, RADIO_PEER_TTL_MS } from './_radio-peers.ts';
+import { createRadioPeers, peerCount, peerHeard, RADIO_PEER_TTL_MS } from './_radio-peers.ts';
 import type { RadioDgramModule, RadioDgramSocket, RadioDgramRemote } from './_radio-dgram.ts';
 
 export interface UdpLoopbackConfig {
@@ -97,7 +97,7 @@ export function createUdpLoopbackRadio(cfg: UdpLoopbackConfig): (c: UdpLoopbackC
       if (from === id || from === 0) return;
       const rssi = envelopeRssi(b);
       st.rx++;
-      peers.heard(from, c.timers.now(), rssi);
+      peerHeard(peers, from, c.timers.now(), rssi);
       handler(b.subarray(ENV_LEN, b.length), b.length - ENV_LEN, rssi);
     }
 
@@ -134,7 +134,7 @@ export function createUdpLoopbackRadio(cfg: UdpLoopbackConfig): (c: UdpLoopbackC
         st.up = false;
       },
       status: function () {
-        st.peers = peers.count(c.timers.now(), RADIO_PEER_TTL_MS);
+        st.peers = peerCount(peers, c.timers.now(), RADIO_PEER_TTL_MS);
         st.errors = st.oversize + st.garbage + st.txErrors;
         return st;
       },

@@ -26,7 +26,7 @@ import {
   type RadioDriver, type RadioFrameHandler, type RadioBytes, type RadioTimers, type RadioLog,
 } from './radio-driver.ts';
 import { ENV_LEN, KIND_FRAME, envelopeId, envelopeKind, writeEnvelope } from './_radio-envelope.ts';
-import { createRadioPeers, RADIO_PEER_TTL_MS } from './_radio-peers.ts';
+import { createRadioPeers, peerCount, peerHeard, peerRssi, RADIO_PEER_TTL_MS } from './_radio-peers.ts';
 import { createWifiLinks, type WifiLinks } from './_radio-wifi-links.ts';
 import type { RadioDgramModule, RadioDgramSocket, RadioDgramRemote } from './_radio-dgram.ts';
 import type { RadioWifiModule } from './_radio-wifi-module.ts';
@@ -103,9 +103,9 @@ export function createWifiUdpRadio(cfg: WifiUdpConfig): (c: WifiUdpComponents) =
       if (from === id || from === 0) return; // our own broadcast, looped back
       const now = c.timers.now();
       if (typeof rinfo.address === 'string' && rinfo.address.indexOf(links.apPrefix) === 0) links.heardOnApSide(from, now);
-      const rssi = from === links.upstream && links.staBcast !== null ? links.upstreamRssi : links.scanRssi.rssiOf(from, dflt);
+      const rssi = from === links.upstream && links.staBcast !== null ? links.upstreamRssi : peerRssi(links.scanRssi, from, dflt);
       st.rx++;
-      peers.heard(from, now, rssi);
+      peerHeard(peers, from, now, rssi);
       handler(b.subarray(ENV_LEN, b.length), b.length - ENV_LEN, rssi);
     }
 
@@ -158,7 +158,7 @@ export function createWifiUdpRadio(cfg: WifiUdpConfig): (c: WifiUdpComponents) =
       },
       status: function () {
         st.up = sock !== null && (links.apBcast !== null || links.staBcast !== null);
-        st.peers = peers.count(c.timers.now(), RADIO_PEER_TTL_MS);
+        st.peers = peerCount(peers, c.timers.now(), RADIO_PEER_TTL_MS);
         st.errors = st.oversize + st.garbage + st.txErrors;
         return st;
       },

@@ -5,17 +5,19 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { applyConfig, findConfigFile, readConfig } from './config-file.ts';
 import * as bridge from './commands/bridge.ts';
 import * as build from './commands/build.ts';
 import * as consoleCmd from './commands/console.ts';
 import * as decode from './commands/decode.ts';
+import * as demo from './commands/demo.ts';
 import * as encode from './commands/encode.ts';
 import * as flash from './commands/flash.ts';
 import * as keys from './commands/keys.ts';
 import * as monitor from './commands/monitor.ts';
 import * as sim from './commands/sim.ts';
 
-const COMMANDS: readonly { register(program: Command): void }[] = [build, keys, encode, decode, sim, flash, monitor, consoleCmd, bridge];
+const COMMANDS: readonly { register(program: Command): void }[] = [build, keys, encode, decode, sim, flash, monitor, consoleCmd, bridge, demo];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownOption', 'commander.unknownCommand', 'commander.missingArgument', 'commander.optionMissingArgument',
@@ -35,5 +37,14 @@ export function createProgram(): Command {
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
-  await createProgram().parseAsync(argv as string[]);
+  const program = createProgram();
+  // positional: a --config after a command name is that command's own (bridge has one)
+  program.enablePositionalOptions().option('--config <file>', 'defaults for every command from a JSON file (default: $MESHWORK_CONFIG, else ./meshwork.json)');
+  const cfg = readConfig(findConfigFile(argv));
+  const problem = cfg.ok ? (cfg.file ? applyConfig(program, cfg.config, cfg.file) : null) : cfg.reason;
+  if (problem) {
+    process.stderr.write(`meshwork: ${problem}\n`);
+    process.exit(2);
+  }
+  await program.parseAsync(argv as string[]);
 }

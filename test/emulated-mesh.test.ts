@@ -106,12 +106,22 @@ describe('firmware bundles meshed in the Espruino emulation', () => {
       code: code.esp32, board: 'esp32', clock, cfg: { id: ID(i), radio: { password: 'emulated-mesh-pw' } }, modules: world.modules('n' + i),
     }));
     expect(routeTo(nodes[0], clock, ID(3))).toBe(true);
-    const id = nodes[0].command('send', { d: ID(3), p: app.encode({ t: 'tx', m: 'over wifi' }) });
-    clock.advance(5000);
-    expect(nodes[0].reply(id)).toMatchObject({ ok: true });
-    const got = nodes[3].deliveries().filter((d) => d.msg?.m === 'over wifi');
-    expect(got).toHaveLength(1);
-    // at least one relay: n0 and n3 never share a BSS (an AP and its stations hear each other directly)
-    expect(got[0].h).toBeGreaterThanOrEqual(1);
+    // Wi-Fi links still settle after the first route (the 2-cycle rule makes a node leave an upstream and
+    // rescan, 5 s back-off), and the routers' jitter comes from Math.random: a message sent during a re-join
+    // can be lost, as on a board. A node would retry; so does the test, at most 6 times, 10 s apart.
+    const sent: string[] = [];
+    let got: ReturnType<EmulatedNode['deliveries']> = [];
+    for (let k = 0; k < 6 && got.length === 0; k++) {
+      const text = 'over wifi #' + k;
+      sent.push(text);
+      const id = nodes[0].command('send', { d: ID(3), p: app.encode({ t: 'tx', m: text }) });
+      clock.advance(10_000);
+      expect(nodes[0].reply(id)).toMatchObject({ ok: true });
+      got = nodes[3].deliveries().filter((d) => sent.includes(d.msg?.m));
+    }
+    expect(got.length).toBeGreaterThanOrEqual(1);
+    // each text at most once (dedup across the AP and station sides), and never straight from n0
+    expect(new Set(got.map((d) => d.msg.m)).size).toBe(got.length);
+    for (const d of got) expect(d.h).toBeGreaterThanOrEqual(1);
   }, 90_000);
 });

@@ -52,6 +52,29 @@ function serialGateway(path: string, baud: number): () => Promise<GatewayLink> {
   };
 }
 
+/** `--web`: the dashboard fed from the bridge's broker (host/web/mqtt-feed.ts); its commands are signed downlink commands */
+async function startWeb(url: string, o: Opts, mesh: string, kf: KeyFile, key: Uint8Array | null, stopBridge: () => Promise<void>): Promise<{ close(): Promise<void> }> {
+  const port = num(o.webPort, '--web-port', 0, 65535);
+  const { createMqttFeed } = await import('../web/mqtt-feed.ts');
+  const { startDashboard } = await import('../web/server.ts');
+  try {
+    const feed = await createMqttFeed({
+      url, mesh, keyFile: kf, downlinkKey: key, hops: num(o.maxHops, '--max-hops', 0, 255),
+      username: o.username as string | undefined, password: (o.password as string | undefined) ?? process.env.MESHWORK_MQTT_PASSWORD,
+      clientOptions: {
+        ca: o.ca ? readFileSync(String(o.ca)) : undefined, cert: o.cert ? readFileSync(String(o.cert)) : undefined,
+        key: o.key ? readFileSync(String(o.key)) : undefined, rejectUnauthorized: !o.insecure,
+      },
+    });
+    const dash = await startDashboard({ feed, port }).catch(async (e: Error) => { await feed.close(); throw e; });
+    process.stdout.write(`dashboard: ${dash.url}\n`);
+    return { async close() { await dash.close(); await feed.close(); } };
+  } catch (e) {
+    await stopBridge();
+    return fail(`--web: ${(e as Error).message}`, 1);
+  }
+}
+
 export function register(program: Command): void {
   program.command('bridge')
     .description('bridge a gateway node to MQTT: verified uplink, authorised rate-limited downlink (embedded broker without --mqtt)')
@@ -83,6 +106,8 @@ export function register(program: Command): void {
     .option('--no-dedupe', 'do not coordinate with other bridges of this mesh (claims)')
     .option('--no-cbor', 'do not publish the CBOR envelopes')
     .option('-c, --config <file>', 'JSON file of options (long names in camelCase)')
+    .option('--web', 'also serve the dashboard on localhost, fed from the broker (the whole mesh through its bridges)')
+    .option('--web-port <n>', 'with --web: dashboard port (0 = any free port)', '8080')
     .option('--sign <dst>', 'print a signed command for node DST (hex or "all") and exit; needs --cmd and a key')
     .option('--cmd <json>', 'the command for --sign, e.g. \'{"msg":{"t":"tx","m":"hi"}}\'')
     .action(async (cli: Opts, cmd: Command) => {
@@ -162,7 +187,9 @@ export function register(program: Command): void {
       }
       if (embedded) process.stdout.write(`embedded MQTT broker: ${bridge.url}\n`);
       process.stdout.write(`bridge ${id}: mesh ${mesh}, topics under ${createTopics(mesh).root}/ (Ctrl-C to stop)\n`);
-      const stop = async (): Promise<void> => { await bridge.stop(); process.exit(0); };
+      let web: { close(): Promise<void> } | null = null;
+      if (o.web) web = await startWeb(bridge.url, o, mesh, kf, dlKey(kf), () => bridge.stop());
+      const stop = async (): Promise<void> => { await web?.close(); await bridge.stop(); process.exit(0); };
       process.once('SIGINT', () => void stop());
       process.once('SIGTERM', () => void stop());
     });

@@ -18,6 +18,7 @@ import { createMeshActions, parseDest } from '../serial/mesh-actions.ts';
 
 interface MonitorCliOptions {
   port: string; baud: string; json?: boolean; level: string; report: string; poll: string;
+  web?: boolean; webPort: string;
   send?: string[]; ping?: string[]; traceroute?: string[]; once?: boolean; duration?: string; giveUp?: string; commands: boolean;
 }
 
@@ -39,6 +40,8 @@ export function register(program: Command): void {
     .option('--duration <s>', 'stop after N seconds')
     .option('--give-up <s>', 'exit 1 when the port stays unavailable this long (default: wait forever)')
     .option('--no-commands', 'do not read commands from stdin')
+    .option('--web', 'also serve the dashboard on localhost, fed from this node (its neighbours, routes, the nodes it hears)')
+    .option('--web-port <n>', 'with --web: dashboard port (0 = any free port)', '8080')
     .addHelpText('after', `\nWhile running, type ${HELP}.\nExit codes: 0 stopped / done, 1 failure (an action failed, gave up waiting for the port), 2 bad usage.`)
     .action(async (o: MonitorCliOptions) => {
       const num = (v: string, what: string, min = 0): number => {
@@ -76,6 +79,33 @@ export function register(program: Command): void {
       session.on('record', emit);
       const mesh = createMeshActions(() => session.link, () => session.info?.id);
       session.on('deliver', (d: any, a: any) => mesh.onDeliver(d, a));
+
+      let dashboard: { url: string; close(): Promise<void> } | undefined;
+      let feedClose: (() => Promise<void>) | undefined;
+      if (o.web) {
+        const { EventEmitter } = await import('node:events');
+        const { createSerialFeed } = await import('../web/serial-feed.ts');
+        const { startDashboard } = await import('../web/server.ts');
+        // one stable link for the feed: it follows the session's NodeLink across reboots and reconnects
+        const proxy = Object.assign(new EventEmitter(), {
+          request: (op: string, args?: Record<string, unknown>, t?: number) =>
+            session.link ? session.link.request(op, args, t) : Promise.reject(new Error('meshwork monitor: not connected')),
+          hello: (t?: number) => (session.link ? session.link.hello(t) : Promise.reject(new Error('meshwork monitor: not connected'))),
+        });
+        proxy.on('error', () => {});
+        const EVENTS = ['hello', 'deliver', 'traffic', 'neighbours', 'routes', 'telemetry', 'log', 'event', 'message', 'text', 'frame', 'close'];
+        session.on('link', (l: any) => { for (const name of EVENTS) l.on(name, (...a: unknown[]) => proxy.emit(name, ...a)); });
+        if (session.link) for (const name of EVENTS) session.link.on(name, (...a: unknown[]) => proxy.emit(name, ...a));
+        const feed = await createSerialFeed({ link: proxy, name: o.port, reportS: num(o.report, '--report') || 5 });
+        feedClose = () => feed.close();
+        try {
+          dashboard = await startDashboard({ feed, port: num(o.webPort, '--web-port') });
+        } catch (e) {
+          cmd.error(`meshwork monitor: cannot serve the dashboard: ${(e as Error).message}`, { exitCode: 1 });
+        }
+        process.stderr.write(`dashboard: ${dashboard!.url}\n`);
+        emit({ t: 'status', ts: new Date().toISOString(), state: 'dashboard', url: dashboard!.url });
+      }
 
       let failures = 0;
       const result = (r: Record<string, unknown>): void => {
@@ -136,6 +166,8 @@ export function register(program: Command): void {
 
       const code = await stopped;
       rl?.close();
+      await dashboard?.close().catch(() => {});
+      await feedClose?.().catch(() => {});
       await session.stop();
       process.exitCode = code;
       // stdin (a terminal or a pipe kept open by a script) must not keep the process alive

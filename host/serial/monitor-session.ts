@@ -84,6 +84,8 @@ export function createMonitorSession(o: MonitorOptions): MonitorSession {
   }
 
   function wire(l: NodeLink): void {
+    // the current connection's link, for views that follow it across reconnects (monitor --web)
+    ev.emit('link', l);
     l.on('hello', (h: Record<string, any>) => {
       const rebooted = info !== undefined && (h.boot !== info.boot || h.hash !== info.hash);
       info = h;

@@ -15,6 +15,7 @@ import { createAppMessages, type AppMessage } from '../../shared/app-messages.ts
 import { createAppResponder, type AppResponder } from '../../shared/app-responder.ts';
 import { createCbor } from '../../shared/cbor.ts';
 import { Flag } from '../../shared/frame.ts';
+import { GATEWAY, SEND_BULK } from '../../shared/router-types.ts';
 import { createTracerouteWalk, WalkStatus, type TracerouteWalk } from '../../shared/traceroute-walk.ts';
 import type { DeliverInfo } from '../../shared/router.ts';
 import { nodeCborText } from '../cbor-text.ts';
@@ -40,6 +41,11 @@ export interface LiveAppsInit {
   trace(t: TraceResult): void;
   /** a page's text arrived at its node: the simulator-side record */
   delivered(d: { rid: number; at: string; src: string; text: string; hops: number; virtualMs: number }): void;
+  /** every node but the gateways sends its telemetry message to the best gateway this often, virtual ms,
+   *  as the firmware does (firmware/node.ts; 0 = never, the default); first ones spread over one period */
+  telemetryMs?: number;
+  /** a node's uptime, virtual ms */
+  uptimeMs?(i: number, now: number): number;
 }
 
 export interface Delivered { kind: PacketKind; text?: string }
@@ -64,6 +70,10 @@ export function createLiveApps(init: LiveAppsInit) {
   const queue: { node: number; dst: number; payload: Uint8Array; flags: number }[] = [];
   const pending = new Set<Pending>();
   let nextId = 1;
+  const telemetryMs = init.telemetryMs ?? 0;
+  // node i's first telemetry at a spread offset (a fixed hash of i), so 30 nodes do not all speak at once
+  const nextTelemetry = new Float64Array(n);
+  for (let i = 0; i < n; i++) nextTelemetry[i] = telemetryMs > 0 ? 2000 + ((i * 2654435761) >>> 0) % telemetryMs : Infinity;
 
   function responder(i: number): AppResponder {
     let r = responders[i];
@@ -201,8 +211,16 @@ export function createLiveApps(init: LiveAppsInit) {
       }
     },
 
-    /** timeouts and query retries */
+    /** timeouts and query retries; periodic telemetry */
     tick(now: number): void {
+      if (telemetryMs > 0) {
+        for (let i = 0; i < n; i++) {
+          if (now < nextTelemetry[i]) continue;
+          nextTelemetry[i] = now + telemetryMs;
+          if (!sim.alive[i] || sim.gateways.has(i) || !sim.routers[i]) continue;
+          send(i, GATEWAY, responder(i).telemetry(init.uptimeMs ? init.uptimeMs(i, now) : now), SEND_BULK);
+        }
+      }
       for (const p of pending) {
         if (p.op === 'traceroute' && p.queryAt !== undefined && now - p.queryAt > QUERY_TIMEOUT_MS) {
           if (p.tries! >= QUERY_TRIES || !sim.alive[p.src]) { endWalk(p, 'timeout'); continue; }

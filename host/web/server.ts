@@ -146,9 +146,16 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   };
   const timer = setInterval(flush, 1000 / FLUSH_HZ);
 
+  // ws re-emits the http server's errors; a port in use reaches the caller through listen() below instead
+  wss.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
+  }).catch((e: Error) => {
+    clearInterval(timer);
+    unsubscribe();
+    wss.close();
+    throw e;
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

@@ -42,6 +42,9 @@ export interface SimFeedOptions {
   /** the mesh's network key (epoch 1), e.g. from a key file, so a bridge can open the gateway's frames;
    *  default: derived from the seed */
   meshKey?: Uint8Array;
+  /** every node but the gateways sends a telemetry message (app 'tm': uptime, memory, neighbours) to the
+   *  best gateway every … virtual seconds, as the firmware does every 300 s; default: never */
+  telemetryS?: number;
 }
 
 export interface GatewayResult { ok: boolean; err?: string; h?: number }
@@ -85,7 +88,7 @@ export async function createSimFeed(o: SimFeedOptions): Promise<SimFeed> {
   const control = new SharedArrayBuffer(8);
   const ctl = new Int32Array(control);
   const { port1, port2 } = new MessageChannel();
-  const data: LiveWorkerData = { meshworkLiveSim: true, options, speed: o.speed ?? 1, fw: FW, control, port: port2 };
+  const data: LiveWorkerData = { meshworkLiveSim: true, options, speed: o.speed ?? 1, fw: FW, telemetryS: o.telemetryS, control, port: port2 };
   // workers load the TypeScript through tsx's API, as host/sim/parallel.ts and bin/meshwork.mjs do
   const tsx = import.meta.resolve('tsx/esm/api');
   const me = new URL('./sim-live-worker.ts', import.meta.url).href;

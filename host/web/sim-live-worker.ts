@@ -24,6 +24,8 @@ export interface LiveWorkerData {
   options: SimOptions;
   speed: number;
   fw: string;
+  /** nodes send telemetry to the gateway every … virtual seconds (0/absent: never) */
+  telemetryS?: number;
   /** Int32Array over it: [0] wake-up word (notify only), [1] stop flag */
   control: SharedArrayBuffer;
   port: MessagePort;
@@ -227,6 +229,8 @@ function live(data: LiveWorkerData): void {
         reply: (rid, result) => post({ t: 'reply', rid, result }),
         trace: (t) => { traces.push(t); },
         delivered: (d) => post({ t: 'delivered', ...d }),
+        telemetryMs: (data.telemetryS ?? 0) * 1000,
+        uptimeMs: (i, now) => now - bootAt[i],
       });
       s.engine.on(K_LIVE, () => {
         const now = s.engine.now;
