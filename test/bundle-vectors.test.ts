@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFirmware } from '../host/build/build-firmware.ts';
 import { createEspruinoEnv } from './emulation/espruino-env.ts';
-import { bundleForEspruino, espruinoBin, markedLines, runEspruino, skipReason } from './support/espruino.ts';
+import { bootFromStorage, bundleForEspruino, espruinoBin, markedLines, skipReason } from './support/espruino.ts';
 import {
   expectAesResults, expectCborResults, expectFragmentResults, expectFrameResults, slimVectors, VECTORS,
 } from './support/vector-expect.ts';
@@ -63,9 +63,10 @@ const bin = espruinoBin();
 describe.runIf(bin)(`built bundles on the real interpreter (${bin ?? skipReason()})`, () => {
   describe.each(BOARDS)('%s', (board) => {
     it.each(SUITES)('%s vectors', async (suite) => {
+      // booted from Storage as a board runs it (code executes from flash; as one text it would not fit in RAM)
       const js = `${code[board]}\n${driver}\nvar V=${JSON.stringify(slimVectors(suite))};` +
-        `print("@@"+JSON.stringify(VECTOR_DRIVER.${suite}(MW,V)));quit();`;
-      const { stdout } = await runEspruino(bin!, js, { timeoutMs: 300_000 });
+        `print("@@"+JSON.stringify(VECTOR_DRIVER.${suite}(MW,V)));V=undefined;`;
+      const stdout = await bootFromStorage(bin!, js, [], 120_000);
       const lines = markedLines(stdout);
       expect(lines.length, stdout.slice(-1500)).toBe(1);
       check(suite, lines[0]);

@@ -63,6 +63,7 @@ export interface RunOptions {
   dir?: string;
   /** no script file: the REPL, fed these lines on stdin (the interpreter boots .bootcde from its flash) */
   stdinLines?: string[];
+
 }
 
 /**
@@ -122,8 +123,10 @@ export async function callgrindIr(bin: string, js: string, timeoutMs = 600_000):
 /**
  * Boot `code` the way a board does: stored in flash as .bootcde, then run at power-on by the interpreter
  * (code stays in flash, so it costs about half the JsVars of the same code loaded as text). Then `lines`
- * are typed at the REPL. Resolves with stdout. `opts.chunkBytes`: write .bootcde in pieces of that size at the
- * REPL instead of from one script holding the whole bundle as a string (needed where the bundle exceeds RAM).
+ * are typed at the REPL. Resolves with stdout. The code is written in pieces of `opts.chunkBytes` (default
+ * 8 KB), one short script run per piece (`Storage.write(name, piece, offset, total)`), so it never has to fit
+ * in RAM as one string (a 70 KB bundle is more than the C3 layout's RAM) and no long input goes through the
+ * Linux build's console thread (README: its input ring is not thread-safe).
  */
 export async function bootFromStorage(
   bin: string, code: string, lines: string[], timeoutMs = 60_000, files: Record<string, string> = {}, opts: { chunkBytes?: number } = {},
@@ -133,18 +136,11 @@ export async function bootFromStorage(
     // other Storage files (mw.cfg, stand-in modules) go in before the first boot: load() on the Linux build
     // drops its quit() global
     const extra = Object.entries(files).map(([k, v]) => `require("Storage").write(${JSON.stringify(k)}, ${JSON.stringify(v)});`);
-    if (opts.chunkBytes) {
-      // as a board is flashed: .bootcde written in pieces at the REPL (echo off), so the code never has to fit
-      // in RAM as one string (a 70 KB bundle is more than the C3 layout's 4095 JsVars of 13 bytes hold)
-      const n = opts.chunkBytes;
-      const put: string[] = [];
-      for (let o = 0; o < code.length; o += n) {
-        put.push(`\x10require("Storage").write(".bootcde", ${JSON.stringify(code.slice(o, o + n))}, ${o}, ${code.length});`);
-      }
-      await runEspruino(bin, '', { dir, timeoutMs, stdinLines: [...put, ...extra.map((e) => '\x10' + e), 'quit()'] });
-    } else {
-      await runEspruino(bin, `require("Storage").write(".bootcde", ${JSON.stringify(code)});${extra.join('')}quit();`, { dir, timeoutMs });
+    const n = opts.chunkBytes ?? 8192;
+    for (let o = 0; o < code.length; o += n) {
+      await runEspruino(bin, `require("Storage").write(".bootcde", ${JSON.stringify(code.slice(o, o + n))}, ${o}, ${code.length});quit();`, { dir, timeoutMs });
     }
+    if (extra.length) await runEspruino(bin, `${extra.join('')}quit();`, { dir, timeoutMs });
     const { stdout } = await runEspruino(bin, '', { dir, timeoutMs, stdinLines: [...lines, 'quit()'] });
     return stdout;
   } finally {
