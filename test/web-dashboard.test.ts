@@ -14,12 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM_MISSING, launchChromium, type Browser } from './support/chromium.ts';
 import { createSimFeed, type DeliveredText, type SimFeed } from '../host/web/sim-feed.ts';
 import { startDashboard, type Dashboard } from '../host/web/server.ts';
 
-/** Debian's Chromium; MESHWORK_CHROMIUM points elsewhere (another distribution's path) */
-const CHROMIUM = process.env.MESHWORK_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
 const N = 40;
 
@@ -27,21 +26,13 @@ let feed: SimFeed;
 let dash: Dashboard;
 let ctx: BrowserContext;
 let page: Page;
-let profile = '';
+let browser: Browser | undefined;
 const pageErrors: string[] = [];
 
 /** a missing browser fails every test with this message (vitest would only mark them skipped after a beforeAll throw) */
-const MISSING = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is missing: the dashboard tests need Debian's chromium (run scripts/setup-system.sh, or apt-get install chromium)`;
+const MISSING = CHROMIUM_MISSING;
 const needBrowser = (): void => { if (MISSING) throw new Error(MISSING); };
 
-async function launch(): Promise<BrowserContext> {
-  profile = mkdtempSync(join(tmpdir(), 'mw-chromium-'));
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-}
 
 /** what the page's graph shows for a node: its state and its rendered fill colour */
 const nodeLook = (id: string): Promise<{ st: string; color: string } | null> => page.evaluate((id) => {
@@ -53,7 +44,8 @@ const nodeLook = (id: string): Promise<{ st: string; color: string } | null> => 
 beforeAll(async () => {
   if (MISSING) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  ctx = await launch();
+  browser = await launchChromium();
+  ctx = browser.ctx;
   // speed 2: neighbour discovery and routes settle in a few wall seconds
   feed = await createSimFeed({ nodes: N, topology: 'random', seed: 7, speed: 2, traffic: { unicastPerSec: 0.5, broadcastPerSec: 0.05 } });
   dash = await startDashboard({ feed, port: 0 });
@@ -62,10 +54,9 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await ctx?.close();
+  await browser?.close();
   await dash?.close();
   await feed?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe('dashboard on a live simulated mesh', () => {

@@ -13,12 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM_MISSING, launchChromium, type Browser } from './support/chromium.ts';
 import { createSimFeed, type SimFeed } from '../host/web/sim-feed.ts';
 import { startDashboard, type Dashboard } from '../host/web/server.ts';
 
-/** Debian's Chromium; MESHWORK_CHROMIUM points elsewhere (another distribution's path) */
-const CHROMIUM = process.env.MESHWORK_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
 const N = 1000;
 /** bounds: a click answered within CLICK_MS, no frame gap over FRAME_GAP_MS, first render within FIRST_RENDER_MS */
@@ -29,37 +28,32 @@ let feed: SimFeed;
 let dash: Dashboard;
 let ctx: BrowserContext;
 let page: Page;
-let profile = '';
+let browser: Browser | undefined;
 
 type Stats = { firstRenderMs: number; batches: number; maxApplyMs: number; nodesInBatches: number; linksInBatches: number; packets: number };
 type W = { __mw: { cy: any; stats: Stats }; __perf: { gaps: number; longTasks: number[]; t0: number }; __clickT0: number; __clicked: Promise<{ ms: number; title: string }> };
 
 /** a missing browser fails the test with this message (vitest would only mark it skipped after a beforeAll throw) */
-const MISSING = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is missing: the dashboard tests need Debian's chromium (run scripts/setup-system.sh, or apt-get install chromium)`;
+const MISSING = CHROMIUM_MISSING;
 
 beforeAll(async () => {
   if (MISSING) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  profile = mkdtempSync(join(tmpdir(), 'mw-chromium-'));
-  [ctx, feed] = await Promise.all([
-    chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    }),
+  [browser, feed] = await Promise.all([
+    launchChromium(),
     // a quarter of real time: the routers' discovery storm would otherwise take a whole core from the
     // browser (state still goes to the page every 500 ms of wall time, so the page sees as many updates)
     createSimFeed({ nodes: N, topology: 'random', seed: 3, speed: 0.25 }),
   ]);
+  ctx = browser.ctx;
   dash = await startDashboard({ feed, port: 0 });
   page = await ctx.newPage();
 }, 30_000);
 
 afterAll(async () => {
-  await ctx?.close();
+  await browser?.close();
   await dash?.close();
   await feed?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 /** click at (x, y) and time it in the page: pointerdown → the frame after the card shows a different node */

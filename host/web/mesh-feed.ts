@@ -208,3 +208,21 @@ export function createFeedState(): {
     node: (id) => nodes.get(id),
   };
 }
+
+/**
+ * Merge what an adapter learned about a node into its record (defaults for a node first seen), mark it up
+ * and heard when `heardAt` is given, store it, and publish it: the one node update every adapter makes.
+ */
+export function upsertNode(
+  nodes: Map<NodeId, NodeInfo>, apply: (e: MeshEvent) => void, id: NodeId, name: string, patch: Partial<NodeInfo>, heardAt: number | null,
+): NodeInfo {
+  const prev = nodes.get(id);
+  const n: NodeInfo = {
+    id, name, role: 'router', up: true, uptimeS: null, mem: null, fw: null, neighbours: 0, lastHeard: null,
+    ...prev, ...patch, t: Date.now(),
+  };
+  if (heardAt !== null) { n.lastHeard = Math.max(prev?.lastHeard ?? 0, heardAt); n.up = true; }
+  nodes.set(id, n);
+  apply({ type: 'node', node: n });
+  return n;
+}

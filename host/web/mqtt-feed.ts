@@ -30,7 +30,7 @@ import type { KeyFile } from '../keyfile.ts';
 import { createTracerouteWalk, WalkStatus } from '../../shared/traceroute-walk.ts';
 import type { TraceReportMsg } from '../../shared/app-messages.ts';
 import {
-  BROADCAST_ID, createFeedState, parseCommand, type CommandResult, type FeedInfo, type MeshCommand,
+  BROADCAST_ID, createFeedState, upsertNode, parseCommand, type CommandResult, type FeedInfo, type MeshCommand,
   type MeshFeed, type NodeId, type NodeInfo, type PacketKind, type TraceStatus,
 } from './mesh-feed.ts';
 import { createTelemetryLinks, nbRows, walkResult } from './_telemetry-links.ts';
@@ -96,17 +96,8 @@ export async function createMqttFeed(o: MqttFeedOptions): Promise<MqttFeed> {
   let closed = false;
 
   const nameOf = (id: NodeId): string => o.names?.[id] ?? id;
-  const touch = (id: NodeId, patch: Partial<NodeInfo>, heardAt: number | null): NodeInfo => {
-    const prev = nodes.get(id);
-    const n: NodeInfo = {
-      id, name: nameOf(id), role: 'router', up: true, uptimeS: null, mem: null, fw: null, neighbours: 0, lastHeard: null,
-      ...prev, ...patch, t: Date.now(),
-    };
-    if (heardAt !== null) { n.lastHeard = Math.max(prev?.lastHeard ?? 0, heardAt); n.up = true; }
-    nodes.set(id, n);
-    state.apply({ type: 'node', node: n });
-    return n;
-  };
+  const touch = (id: NodeId, patch: Partial<NodeInfo>, heardAt: number | null): NodeInfo =>
+    upsertNode(nodes, state.apply, id, nameOf(id), patch, heardAt);
 
   const tlinks = createTelemetryLinks({ apply: state.apply });
   /** a node's neighbour report; a node that sends none (a gateway) counts the links the others report with it */

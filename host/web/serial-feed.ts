@@ -24,7 +24,7 @@ import { createAppMessages, type AppMessage } from '../../shared/app-messages.ts
 import { createCbor } from '../../shared/cbor.ts';
 import { nodeCborText } from '../cbor-text.ts';
 import {
-  BROADCAST_ID, createFeedState, linkKey, nodeIdHex, parseCommand, type CommandResult, type FeedInfo, type MeshCommand,
+  BROADCAST_ID, createFeedState, upsertNode, linkKey, nodeIdHex, parseCommand, type CommandResult, type FeedInfo, type MeshCommand,
   type MeshFeed, type NodeId, type NodeInfo, type NodeRole, type PacketKind,
 } from './mesh-feed.ts';
 import { createTelemetryLinks, nbRows } from './_telemetry-links.ts';
@@ -79,17 +79,8 @@ export async function createSerialFeed(o: SerialFeedOptions): Promise<SerialFeed
   const ready = new Promise<void>((r) => { readyResolve = r; });
 
   const nameOf = (id: NodeId, given?: string): string => o.names?.[id] ?? given ?? nodes.get(id)?.name ?? id;
-  const touch = (id: NodeId, patch: Partial<NodeInfo>, heardAt: number | null = null): NodeInfo => {
-    const prev = nodes.get(id);
-    const n: NodeInfo = {
-      id, name: nameOf(id), role: 'router', up: true, uptimeS: null, mem: null, fw: null, neighbours: 0, lastHeard: null,
-      ...prev, ...patch, t: Date.now(),
-    };
-    if (heardAt !== null) { n.lastHeard = Math.max(prev?.lastHeard ?? 0, heardAt); n.up = true; }
-    nodes.set(id, n);
-    state.apply({ type: 'node', node: n });
-    return n;
-  };
+  const touch = (id: NodeId, patch: Partial<NodeInfo>, heardAt: number | null = null): NodeInfo =>
+    upsertNode(nodes, state.apply, id, nameOf(id), patch, heardAt);
   const linkDown = (a: NodeId, b: NodeId): void => {
     const x = a < b ? a : b, y = x === a ? b : a;
     state.apply({ type: 'link', link: { a: x, b: y, qualityAB: null, qualityBA: null, rssi: null, up: false, t: Date.now() } });
