@@ -63,12 +63,19 @@ export interface RunOptions {
   dir?: string;
   /** no script file: the REPL, fed these lines on stdin (the interpreter boots .bootcde from its flash) */
   stdinLines?: string[];
-
+  /**
+   * Checked on the whole stdout after every chunk: once true, the output is complete, so the run ends here
+   * (stdin feeding stops, the interpreter is killed with SIGKILL) and resolves with stdout. Spares the exit
+   * path: quit() on the Linux build walks every variable still allocated, minutes after a big bundle.
+   * A timeout is still an error.
+   */
+  until?: (stdout: string) => boolean;
 }
 
 /**
  * Run `js` (or, with stdinLines, the REPL) on the interpreter and resolve with stdout. A script must end
- * with quit(). Rejects on a non-zero exit or a timeout, with the output's tail.
+ * with quit(), or the caller passes `until`. Rejects on a non-zero exit or a timeout, with the output's tail.
+ * Leaves nothing behind once settled: no timer, no open stream, no process.
  */
 export function runEspruino(bin: string, js: string, opts: RunOptions = {}): Promise<{ stdout: string; dir: string }> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'meshwork-espruino-'));
@@ -78,25 +85,72 @@ export function runEspruino(bin: string, js: string, opts: RunOptions = {}): Pro
     args.push('main.js');
   }
   const argv = [...(opts.wrap ?? []), bin, ...args];
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    // why the run is being ended by us: 'done' (until matched: success) or 'timeout' (an error)
+    let ending: 'done' | 'timeout' | undefined;
+    let settled = false;
+    let feedTimer: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let lateTimer: NodeJS.Timeout | undefined;
+    const timedOut = () => new Error(`espruino killed (SIGKILL) after ${timeoutMs} ms timeout; stdout:\n${stdout.slice(-2000)}`);
+    const clearTimers = () => {
+      clearTimeout(feedTimer);
+      clearTimeout(timer);
+      clearTimeout(lateTimer);
+    };
+    const settle = (err: Error | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimers();
+      if (!opts.keepDir && !opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (err) reject(err);
+      else resolve({ stdout, dir });
+    };
+    const end = (why: 'done' | 'timeout') => {
+      if (ending || settled) return;
+      ending = why;
+      clearTimeout(feedTimer);
+      clearTimeout(timer);
+      child.stdin.destroy(); // nothing more is written; a write racing the kill cannot raise EPIPE
+      child.kill('SIGKILL');
+      // 'close' follows a SIGKILL at once; should it not (a wrapper's child holding the pipes), settle anyway
+      lateTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        settle(why === 'done' ? undefined : timedOut());
+      }, 5_000);
+    };
+    // EPIPE when the interpreter exits (or is killed) while a line is being fed: the exit is reported by 'close'
+    child.stdin.on('error', () => {});
+    child.on('error', (e) => { settle(new Error(`espruino: cannot run ${argv[0]}: ${e.message}`)); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (opts.until && !ending && opts.until(stdout)) end('done');
+    });
     child.stderr.on('data', (d) => (stderr += d));
     if (opts.stdinLines) {
       // line by line, after the banner, as a person (or meshwork monitor) would type
+      const lines = opts.stdinLines;
       let i = 0;
-      const feed = () => { if (i < opts.stdinLines!.length) { child.stdin.write(opts.stdinLines![i++] + '\n'); setTimeout(feed, 50); } };
-      setTimeout(feed, 300);
+      const feed = () => {
+        feedTimer = undefined;
+        if (ending || settled || i >= lines.length || !child.stdin.writable) return;
+        child.stdin.write(lines[i++] + '\n');
+        feedTimer = setTimeout(feed, 50);
+      };
+      feedTimer = setTimeout(feed, 300);
     }
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    timer = setTimeout(() => end('timeout'), timeoutMs);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (!opts.keepDir && !opts.dir) rmSync(dir, { recursive: true, force: true });
-      if (signal) reject(new Error(`espruino killed (${signal}) after timeout; stdout:\n${stdout.slice(-2000)}`));
-      else if (code !== 0) reject(new Error(`espruino exited ${code}; stderr:\n${stderr.slice(-2000)}\nstdout:\n${stdout.slice(-2000)}`));
-      else resolve({ stdout, dir });
+      if (ending === 'done') settle(undefined);
+      else if (ending === 'timeout') settle(timedOut());
+      else if (signal) settle(new Error(`espruino killed (${signal}); stderr:\n${stderr.slice(-2000)}\nstdout:\n${stdout.slice(-2000)}`));
+      else if (code !== 0) settle(new Error(`espruino exited ${code}; stderr:\n${stderr.slice(-2000)}\nstdout:\n${stdout.slice(-2000)}`));
+      else settle(undefined);
     });
   });
 }
@@ -104,6 +158,21 @@ export function runEspruino(bin: string, js: string, opts: RunOptions = {}): Pro
 /** Lines printed with the "@@" marker, parsed as JSON (banner, prompt and echo are dropped). */
 export function markedLines(stdout: string): any[] {
   return stdout.split('\n').map((l) => l.replace(/^>+/, '')).filter((l) => l.startsWith('@@')).map((l) => JSON.parse(l.slice(2)));
+}
+
+/**
+ * An `until` for runEspruino/bootFromStorage: true once `n` COMPLETE lines (newline received: output comes
+ * in chunks, a line may be split across them) start with the "@@" marker, after the REPL's prompt and
+ * terminal escapes (output while the REPL idles comes as `>\r\x1b[J@@…`). Echoes of typed lines
+ * (`>print("@@"+…)`) do not count.
+ */
+export function untilMarkedLines(n = 1): (stdout: string) => boolean {
+  return (stdout) => {
+    let count = 0;
+    const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1).split('\n');
+    for (const l of complete) if (/^(?:[>\r]|\x1b\[[0-9;?]*[A-Za-z])*@@/.test(l) && ++count >= n) return true;
+    return false;
+  };
 }
 
 /** Total instructions (callgrind Ir) of one run of `js`, and what it printed. */
@@ -127,9 +196,11 @@ export async function callgrindIr(bin: string, js: string, timeoutMs = 600_000):
  * 8 KB), one short script run per piece (`Storage.write(name, piece, offset, total)`), so it never has to fit
  * in RAM as one string (a 70 KB bundle is more than the C3 layout's RAM) and no long input goes through the
  * Linux build's console thread (README: its input ring is not thread-safe).
+ * `opts.until` (see runEspruino) ends the run as soon as the expected output is complete.
  */
 export async function bootFromStorage(
-  bin: string, code: string, lines: string[], timeoutMs = 60_000, files: Record<string, string> = {}, opts: { chunkBytes?: number } = {},
+  bin: string, code: string, lines: string[], timeoutMs = 60_000, files: Record<string, string> = {},
+  opts: { chunkBytes?: number; until?: (stdout: string) => boolean } = {},
 ): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'meshwork-boot-'));
   try {
@@ -141,7 +212,9 @@ export async function bootFromStorage(
       await runEspruino(bin, `require("Storage").write(".bootcde", ${JSON.stringify(code.slice(o, o + n))}, ${o}, ${code.length});quit();`, { dir, timeoutMs });
     }
     if (extra.length) await runEspruino(bin, `${extra.join('')}quit();`, { dir, timeoutMs });
-    const { stdout } = await runEspruino(bin, '', { dir, timeoutMs, stdinLines: [...lines, 'quit()'] });
+    // quit() is still typed last: without `until` it ends the run; with it, a run that never prints what
+    // `until` waits for ends there too (slowly) rather than at the timeout
+    const { stdout } = await runEspruino(bin, '', { dir, timeoutMs, stdinLines: [...lines, 'quit()'], until: opts.until });
     return stdout;
   } finally {
     rmSync(dir, { recursive: true, force: true });
