@@ -24,11 +24,13 @@
  * the component uses the WHATWG text encoder and decoder (host/cbor-text.ts), refusing invalid UTF-8.
  * Espruino has no -0: there it encodes as the integer 0.
  *
- * Cost on Espruino (callgrind, ESP32-like Linux build at -Og, bench/cbor.ts): every item is interpreted
- * (~10 k machine instructions per JS operation, ~150 k per item), never a byte: the 73-byte telemetry
- * sample (32 items) costs ~5.3 M instructions to encode and ~5.2 M to decode, against 0.17 M for native
- * JSON.stringify + JSON.parse of the same object; a 122-byte text message 1.8 M + 1.8 M, where a
- * per-byte JS codec needs 6.8 M + 6.0 M. Fine for endpoints; nothing on the relay path calls this.
+ * Cost on Espruino (ESP32-like Linux build at -Og: 16383 JsVars, callgrind, bench/cbor.ts). RAM, booted
+ * from flash: ~245 JsVars for the module (the encoder's and decoder's functions, made once per program)
+ * plus ~65 per codec (its settings and three small closures); the previous layout, closures per codec,
+ * took ~530. Time: every item is interpreted (~10 k machine instructions per JS operation, ~180 k per
+ * item), never a byte: the 73-byte telemetry sample (32 items) costs ~6.2 M instructions to encode and
+ * ~5.7 M to decode (the per-codec layout: 5.3 M + 5.2 M), against 0.17 M for native JSON.stringify +
+ * JSON.parse of the same object. Fine for endpoints; nothing on the relay path calls this.
  *
  * Usage: `const cbor = createCbor({ maxDepth: 16 })(cborText)`, then
  * `cbor.encodeInto(value, out, off)` (new offset, or -1 if `out` is too small: nothing is allocated but
@@ -38,8 +40,8 @@
  * whose message starts with "meshwork/cbor: ".
  */
 
-import { createEncodeInto, CBOR_ERROR_PREFIX } from './_cbor-encode.ts';
-import { createDecode } from './_cbor-decode.ts';
+import { encodeWith, CBOR_ERROR_PREFIX } from './_cbor-encode.ts';
+import { decodeWith } from './_cbor-decode.ts';
 import type { CborFailure, CborValue, DecodeResult } from './_cbor-decode.ts';
 
 export type { CborFailure, CborValue, DecodeResult };
@@ -73,42 +75,50 @@ export interface Cbor {
 
 /** Initial size of the scratch buffer behind `encode`; it doubles (temporarily) for larger values. */
 const ENCODE_SCRATCH = 256;
+/** Shared by every codec (only one encode runs at a time); allocated at the first `encode`. */
+let encodeScratch: Uint8Array | undefined;
 
+/**
+ * RAM on Espruino (docs/espruino-memory.md): the encoder and decoder are made once per program
+ * (_cbor-encode.ts, _cbor-decode.ts); a codec is only its settings and three small closures that pass
+ * them on: ~45 JsVars, plus ~20 for the function createCbor returns (measured booted from flash).
+ */
 export function createCbor(init?: CborInit): (text: CborText) => Cbor {
   const maxDepth = init && init.maxDepth !== undefined ? init.maxDepth : 16;
   const allowTrailing = init && init.allowTrailing !== undefined ? init.allowTrailing : false;
   const viewBytes = init && init.viewBytes !== undefined ? init.viewBytes : false;
   if (!(maxDepth >= 0 && maxDepth === Math.floor(maxDepth))) throw new Error(CBOR_ERROR_PREFIX + 'bad maxDepth');
+  init = undefined; // read once: the closures below must not keep the caller's object alive
 
   return function (text: CborText): Cbor {
     if (!text || typeof text.textToBytes !== 'function' || typeof text.bytesToText !== 'function') {
       throw new Error(CBOR_ERROR_PREFIX + 'text component needs textToBytes and bytesToText');
     }
     // Plain function values, so a native (E.toUint8Array, E.toString) is called directly, not via a method.
-    const encodeInto = createEncodeInto(maxDepth, text.textToBytes);
-    const decode = createDecode(
-      { maxDepth: maxDepth, allowTrailing: allowTrailing, viewBytes: viewBytes },
-      text.bytesToText,
-      function (what: string): Error {
-        return new Error(CBOR_ERROR_PREFIX + what);
+    const toBytes = text.textToBytes;
+    const toText = text.bytesToText;
+    text = undefined as unknown as CborText; // same: keep the two functions, not the component object
+
+    return {
+      encodeInto: function (value: unknown, out: Uint8Array, off: number): number {
+        return encodeWith(value, out, off, maxDepth, toBytes);
       },
-    );
-    let scratch: Uint8Array | undefined;
-
-    function encode(value: unknown): Uint8Array {
-      // Only the first, small scratch is kept between calls: a big one would pin RAM on the node.
-      if (scratch === undefined) scratch = new Uint8Array(ENCODE_SCRATCH);
-      let buf = scratch;
-      let n = encodeInto(value, buf, 0);
-      while (n < 0) {
-        buf = new Uint8Array(buf.length * 2);
-        n = encodeInto(value, buf, 0);
-      }
-      const r = new Uint8Array(n);
-      r.set(buf.subarray(0, n));
-      return r;
-    }
-
-    return { encodeInto: encodeInto, encode: encode, decode: decode };
+      encode: function (value: unknown): Uint8Array {
+        // Only the first, small scratch is kept between calls: a big one would pin RAM on the node.
+        if (encodeScratch === undefined) encodeScratch = new Uint8Array(ENCODE_SCRATCH);
+        let buf = encodeScratch;
+        let n = encodeWith(value, buf, 0, maxDepth, toBytes);
+        while (n < 0) {
+          buf = new Uint8Array(buf.length * 2);
+          n = encodeWith(value, buf, 0, maxDepth, toBytes);
+        }
+        const r = new Uint8Array(n);
+        r.set(buf.subarray(0, n));
+        return r;
+      },
+      decode: function (buf: Uint8Array, off?: number, end?: number): DecodeResult {
+        return decodeWith(buf, off, end, maxDepth, allowTrailing, viewBytes, toText);
+      },
+    };
   };
 }
