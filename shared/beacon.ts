@@ -61,6 +61,9 @@ export const METRIC_INF = 0x7fff;
 export const enum BeaconFlag {
   Gateway = 1,
   Leaf = 2,
+  /** a repeater (repeater.ts): relays every flood frame, reports no links; routers count it as missing a
+   *  frame until they overhear it relay that frame */
+  Repeater = 4,
 }
 
 export const enum AdvertKind {

@@ -38,6 +38,7 @@
  */
 import type { FramePool } from './_frame-pool.ts';
 import type { NeighbourTable } from './neighbour-table.ts';
+import { BeaconFlag } from './beacon.ts';
 
 /**
  * No single link is trusted beyond 0.96 (245/255): a ratio measured over 32 beacons reads 32/32 on a 90 %
@@ -107,7 +108,7 @@ export function createFlood(init: FloodInit): (c: FloodComponents) => Flood {
       let sum = 0;
       let n = 0;
       for (let m = 0; m < C; m++) {
-        if (nbrs.usable[m]) {
+        if (nbrs.usable[m] || nbrs.flags[m] & BeaconFlag.Repeater) {
           n++;
           sum += miss[base + m];
         }
@@ -144,11 +145,14 @@ export function createFlood(init: FloodInit): (c: FloodComponents) => Flood {
       if (policy === 'managed-flood') return slot * (1 + 8 * f + c.rand() * (2 + 8 * f));
       const base = s * C;
       const usable = nbrs.usable;
-      // neighbours that do not hear us (unusable links) cannot be helped by our relay
+      const flags = nbrs.flags;
+      // neighbours that do not hear us (unusable links) cannot be helped by our relay; a repeater reports no
+      // links (repeater.ts), so it is taken as missing the frame until we overhear it relay the frame
       let known = 0;
       for (let m = 0; m < C; m++) {
-        miss[base + m] = usable[m] ? nbrs.ext[m] : 0;
-        known += usable[m];
+        const r = flags[m] & BeaconFlag.Repeater;
+        miss[base + m] = usable[m] ? nbrs.ext[m] : r ? 255 : 0;
+        known += usable[m] | r;
       }
       // no usable neighbour known yet (just booted, or all links one-way so far): we cannot judge coverage,
       // so we relay like a plain flood rather than risk a hole
@@ -174,11 +178,13 @@ export function createFlood(init: FloodInit): (c: FloodComponents) => Flood {
       if (policy !== 'meshwork' || blind[s]) return -1;
       const base = s * C;
       const out = nbrs.out;
+      const flags = nbrs.flags;
       let all = true;
       for (let m = 0; m < C; m++) {
         let v = miss[base + m];
         if (v === 0) continue;
-        let q = out[m];
+        // a repeater does not say how well it hears us: we hear its beacons, so take the link as good
+        let q = flags[m] & BeaconFlag.Repeater ? Q_CAP : out[m];
         if (q > Q_CAP) q = Q_CAP;
         v = Math.ceil((v * (255 - q)) / 255);
         miss[base + m] = v;

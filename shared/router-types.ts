@@ -24,6 +24,8 @@ export const enum RouterError {
   BadDestination = -102,
   /** longer than 4 KB (or than fragmentation allows) */
   TooLong = -103,
+  /** this node sends no messages of its own (a repeater: shared/repeater.ts) */
+  Unsupported = -104,
 }
 
 /** The radio as the router sees it: STYLE principle 4. send() copies the bytes before returning. */

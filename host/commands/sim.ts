@@ -49,7 +49,7 @@ interface Raw {
   web?: boolean; port?: string; speed?: string;
   nodes: string; topology: string; seed: string; duration: string; policy: string; radio: string; loss?: string;
   killRelay?: string; json?: boolean; compare?: boolean; progress?: boolean; unicastRate?: string; broadcastRate?: string;
-  ack?: string; payload?: string; gateways?: string; events?: string; warmup?: string; drain?: string;
+  ack?: string; payload?: string; gateways?: string; repeaters?: string; repeaterBin?: string; events?: string; warmup?: string; drain?: string;
 }
 
 function options(o: Raw): SimOptions {
@@ -64,10 +64,11 @@ function options(o: Raw): SimOptions {
     if (!Array.isArray(events)) fail('--events must hold a JSON array of events');
   }
   const gateways = o.gateways ? o.gateways.split(',').map((g) => numberOpt(g, '--gateways', 0, nodes - 1, true)!) : undefined;
+  const repeaters = o.repeaters ? o.repeaters.split(',').map((g) => numberOpt(g, '--repeaters', 0, nodes - 1, true)!) : undefined;
   const kill = numberOpt(o.killRelay, '--kill-relay', 0, durationS);
   if (kill !== undefined && !(kill > 0 && kill < durationS)) fail('--kill-relay must be a time inside the run (0 < T < duration)');
   return {
-    nodes, durationS, events, gateways,
+    nodes, durationS, events, gateways, repeaters,
     topology: o.topology as TopologyKind,
     seed: numberOpt(o.seed, '--seed', 0, 0xffffffff, true)!,
     policy: o.policy as Policy,
@@ -96,7 +97,7 @@ async function web(raw: Raw, base: SimOptions, defaultDuration: boolean): Promis
   try {
     feed = await createSimFeed({
       nodes: base.nodes, topology: base.topology, seed: base.seed, speed, policy: base.policy, radio: base.radio, loss: base.loss,
-      gateways: base.gateways, events: base.events, traffic: base.traffic,
+      gateways: base.gateways, repeaters: base.repeaters, events: base.events, traffic: base.traffic,
       // live runs last a day of virtual time unless told otherwise
       durationS: defaultDuration ? 86400 : base.durationS, warmupS: base.warmupS,
     });
@@ -135,14 +136,17 @@ async function espruino(raw: Raw, base: SimOptions): Promise<void> {
   const { fileURLToPath } = await import('node:url');
   let bundle: string;
   try { bundle = await linuxBundle(fileURLToPath(new URL('../../', import.meta.url))); } catch (e) { fail((e as Error).message, 1); }
+  if (raw.repeaterBin !== undefined && !existsSync(raw.repeaterBin)) fail(`--repeater-bin ${raw.repeaterBin}: no such file`);
   const say = raw.json ? undefined : (l: string) => process.stderr.write(l + '\n');
   const r = await runEspruinoMesh({
     bin: raw.espruino!, bundle, nodes: base.nodes, topology: base.topology, seed: base.seed, loss: base.loss,
     timeoutMs: Math.max(60, base.durationS) * 1000, progress: say,
+    repeaters: base.repeaters, repeaterBin: raw.repeaterBin,
   });
   if (raw.json) process.stdout.write(JSON.stringify(r) + '\n');
   else if (r.ok) {
-    process.stdout.write(`${r.nodes} interpreters (${base.topology}): route after ${(r.routeFormedMs! / 1000).toFixed(1)} s; ` +
+    process.stdout.write(`${r.nodes} interpreters (${base.topology}): ` +
+      (r.routeFormedMs !== null ? `route after ${(r.routeFormedMs / 1000).toFixed(1)} s; ` : `repeaters at ${(base.repeaters || []).join(', ')}, no route expected; `) +
       `text delivered first to last in ${r.latencyMs} ms over ${r.hops} relays; ${r.airFrames} frames on the air\n` +
       r.counters.map((c) => `  node ${c.id.toString(16)}: tx ${c.tx}, rx ${c.rx}, relayed ${c.relay}, free JsVars ${c.mem}`).join('\n') + '\n');
   } else process.stderr.write(`meshwork sim --espruino: ${r.reason}\n`);
@@ -165,6 +169,8 @@ export function register(program: Command): void {
     .option('--ack <share>', 'share of unicasts that ask for an end-to-end ack, 0..1 (default 0)')
     .option('--payload <bytes>', 'application payload size, bytes (default 40; > 218 is fragmented)')
     .option('--gateways <list>', 'node indices with the gateway role, comma-separated')
+    .option('--repeaters <list>', 'node indices that run the repeater (the ESP32-C3 program: relays floods only), comma-separated')
+    .option('--repeater-bin <bin>', 'with --espruino: the interpreter for the repeaters (e.g. a build with the C3 layout, 4095 JsVars)')
     .option('--events <file>', 'JSON array of events: {at, kind: death|join|fade|move, …} (host/sim/scenario.ts)')
     .option('--warmup <seconds>', 'no traffic before this (neighbour discovery)')
     .option('--drain <seconds>', 'no new traffic during the last seconds of the run')

@@ -36,6 +36,9 @@ export interface SimOptions {
   drainS?: number;
   /** node indices with role 'gateway' (default none) */
   gateways?: number[];
+  /** node indices that run the repeater (shared/repeater.ts: what an ESP32-C3 runs) instead of the router;
+   *  they are neither sources nor destinations of the traffic, and not counted in broadcast reach */
+  repeaters?: number[];
   capacities?: Partial<RouterInit['capacities']>;
   hopLimit?: number;
   /** extra RouterInit fields (timing knobs), passed through unchanged */
@@ -108,6 +111,8 @@ export function checkOptions(o: SimOptions): void {
   if (o.loss !== undefined && !(o.loss >= 0 && o.loss < 1)) misuse('loss must be in [0, 1)');
   if (o.killRelayAtS !== undefined && !(o.killRelayAtS > 0 && o.killRelayAtS < o.durationS)) misuse('kill-relay time must be inside the run');
   if (o.meshKey !== undefined && !(o.meshKey instanceof Uint8Array && o.meshKey.length === 16)) misuse('meshKey must be 16 bytes');
+  if (o.repeaters !== undefined && !o.repeaters.every((i) => Number.isInteger(i) && i >= 0 && i < o.nodes)) misuse('repeaters must be node indices 0..nodes-1');
+  if (o.repeaters !== undefined && (o.gateways || []).some((g) => o.repeaters!.includes(g))) misuse('a gateway cannot be a repeater');
   const why = validateEvents(o.events || [], o.nodes, o.durationS);
   if (why) misuse(why);
 }

@@ -16,6 +16,7 @@ import { createRouter } from '../../shared/router.ts';
 import type { Router, RouterInit, Policy, DeliverInfo } from '../../shared/router.ts';
 export { POLICIES, RADIOS, type SimOptions, type SimProgress, type SimObserver, type RadioKind } from './options.ts';
 import { createKeyring } from '../../shared/keyring.ts';
+import { createRepeater, repeaterAsRouter } from '../../shared/repeater.ts';
 import { Flag } from '../../shared/frame.ts';
 import { crc32 } from '../crc32.ts';
 import { createEngine } from './engine.ts';
@@ -56,6 +57,7 @@ export function runSimulation(o: SimOptions): SimResult {
   const prop: Propagation = { ...DEFAULT_PROPAGATION, ...(o.propagation || {}) };
   const events = (o.events || []).slice().sort((a, b) => a.at - b.at);
   const gateways = new Set(o.gateways || []);
+  const repeaters = new Set(o.repeaters || []);
 
   const topo = createTopology(o.topology, n, seed, prop);
   const links = topo.links;
@@ -171,7 +173,13 @@ export function runSimulation(o: SimOptions): SimResult {
       selfId: ids[i], policy, role: gateways.has(i) ? 'gateway' : 'router', capacities: caps,
       ...(o.hopLimit !== undefined ? { hopLimit: o.hopLimit } : {}),
     } as RouterInit;
-    routers[i] = createRouter(init)({
+    if (repeaters.has(i)) {
+      const rep = createRepeater({
+        selfId: ids[i], capacities: { pending: caps.pending, dedupSlots: caps.dedupSlots, sources: caps.replaySources },
+      })({ aes, keys, radio: medium.port(i), rng: rng.next, store: { read: (k: string) => store.get(k), write: (k: string, v: string) => { store.set(k, v); return true; } } });
+      rep.start(engine.now);
+      routers[i] = repeaterAsRouter(rep);
+    } else routers[i] = createRouter(init)({
       aes, keys, crc32, rng: rng.next, radio: medium.port(i),
       store: { read: (k: string) => store.get(k), write: (k: string, v: string) => { store.set(k, v); return true; } },
       events: {
@@ -191,7 +199,8 @@ export function runSimulation(o: SimOptions): SimResult {
     });
     alive[i] = 1;
     medium.setAlive(i, true);
-    metrics.setJoin(i, engine.now);
+    // a repeater is never an endpoint: out of the reach and delivery counts (a join time that never comes)
+    metrics.setJoin(i, repeaters.has(i) ? Infinity : engine.now);
     reschedule(i);
   }
 
@@ -210,7 +219,7 @@ export function runSimulation(o: SimOptions): SimResult {
   engine.on(K_MSG, (k) => {
     if (k + 1 < m) engine.schedule(plan[k + 1].at, K_MSG, k + 1, 0);
     const s = pSrc[k], d = pDst[k];
-    if (!alive[s] || (d >= 0 && !alive[d])) return;
+    if (!alive[s] || (d >= 0 && !alive[d]) || repeaters.has(s) || repeaters.has(d)) return;
     const payload = encodeTraffic(k, traffic.payloadBytes, d >= 0 ? ids[d] : undefined);
     const r = routers[s]!;
     let h = 0;

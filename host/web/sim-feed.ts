@@ -30,6 +30,8 @@ export interface SimFeedOptions {
   loss?: number;
   /** node indices with the gateway role (default [0]) */
   gateways?: number[];
+  /** node indices that run the repeater (host/sim/options.ts) */
+  repeaters?: number[];
   /** scripted events (deaths, joins, fades, moves), times in virtual seconds */
   events?: SimEvent[];
   traffic?: Partial<TrafficOptions>;
@@ -78,7 +80,7 @@ export async function createSimFeed(o: SimFeedOptions): Promise<SimFeed> {
   const gateways = o.gateways ?? [0];
   const options: SimOptions = {
     nodes: o.nodes, topology: o.topology ?? 'random', seed: o.seed ?? 1, durationS: o.durationS ?? 86400,
-    policy: o.policy, radio: o.radio, loss: o.loss, gateways, events: o.events, traffic: o.traffic,
+    policy: o.policy, radio: o.radio, loss: o.loss, gateways, repeaters: o.repeaters, events: o.events, traffic: o.traffic,
     warmupS: o.warmupS ?? 10, drainS: 0, meshKey: o.meshKey,
   };
   // the same checks `meshwork sim` makes, here in the caller's thread so a bad option throws at once
