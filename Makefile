@@ -39,7 +39,7 @@ test: install typecheck
 
 test-espruino: install
 	@if [ -z "$$ESPRUINO_BIN" ]; then echo "test-espruino: SKIPPED: set ESPRUINO_BIN to an Espruino Linux binary"; exit 0; fi
-	node test/run-tests.mjs test/bundle-vectors test/memory-budget test/aes test/fragmentation test/build test/congestion test/routing-espruino
+	node test/run-tests.mjs test/bundle-vectors test/memory-budget test/aes test/fragmentation test/build test/congestion test/routing-espruino test/espruino-mesh test/emulated-mesh
 
 # every benchmark; the routing one in its --quick form (the full one, bench-routing, runs for hours
 # while the meshwork policy's control traffic is being fixed: see README)

@@ -5,6 +5,9 @@
  */
 export type RadioDriver = 'wifi-udp' | 'espnow' | 'udp-loopback';
 export type CipherBackend = 'native' | 'js';
+/** 'node': the full router (shared/router.ts) with the application layer; 'repeater': the flood relay only
+ *  (shared/repeater.ts), for boards whose memory cannot hold the router (docs/espruino-memory.md) */
+export type FirmwareKind = 'node' | 'repeater';
 
 export interface BoardProfile {
   /** file name and `--board` name, kebab-case */
@@ -14,6 +17,8 @@ export interface BoardProfile {
   /** Espruino's own board name (process.env.BOARD), checked at flash time */
   espruinoBoard: string;
   radio: RadioDriver;
+  /** which program the board runs (firmware/main.ts picks it at build time) */
+  firmware: FirmwareKind;
   /** 'native' needs Espruino's `crypto` module (AES); 'js' is the pure-JS fallback (slow, stated in README) */
   cipher: CipherBackend;
   console: { device: string; baud: number };
@@ -35,6 +40,9 @@ export interface BoardProfile {
     reassemblyMaxBytes: number;
     /** key epochs held at once (current + previous during a rollover) */
     keyEpochs: number;
+    /** largest message on the serial host link, bytes (firmware/console-link.ts; ≤ 1536): a routes reply of
+     *  96 routes needs ~1.7 KB of text, a repeater's replies fit in a few hundred */
+    linkPayload: number;
   };
   budgets: {
     /** JsVars the interpreter has on this board (process.memory().total at boot) */
@@ -43,6 +51,11 @@ export interface BoardProfile {
     jsVarBudget: number;
     /** minified bundle size limit, bytes */
     bundleBytes: number;
+    /** the memory guard (firmware/memory-guard.ts) sheds optional work below lowPct % free JsVars and stops
+     *  decoding messages below criticalPct %: percentages of a 16k-JsVar board leave thousands free, a 4k
+     *  board needs lower ones (a relayed frame allocates ~50 JsVars, a host command ~100) */
+    memLowPct: number;
+    memCriticalPct: number;
   };
   /** wait for a hop ack before resending a routed frame, ms: the receiver must open the frame and seal the
    *  ack, and the sender verify it, so it scales with the board's AES and interpreter speed (native AES on an

@@ -27,6 +27,7 @@ import { espruinoCborText } from './_cbor-text.ts';
 import { createConsoleLink, espruinoLinkPorts } from './console-link.ts';
 import { parseConfig, CONFIG_FILE } from './config.ts';
 import { createNode, type MeshNode } from './node.ts';
+import { createRepeaterNode } from './repeater-node.ts';
 import { createCommands, type NodeIdentity } from './node-commands.ts';
 import { createMemoryGuard } from './memory-guard.ts';
 import { createLed, LedPattern } from './led.ts';
@@ -40,9 +41,8 @@ const storage = require('Storage');
 const store = createStorageStore(storage);
 const crc32 = function (d: Uint8Array): number { return E.CRC32(d); };
 const cbor = createCbor()(espruinoCborText());
-const app = createAppMessages({ maxText: 200, maxNeighbours: 16 })({ cbor: cbor });
 const clock = function (): number { return getTime() * 1000; };
-const mem = createMemoryGuard({});
+const mem = createMemoryGuard({ lowPct: BOARD.budgets.memLowPct, criticalPct: BOARD.budgets.memCriticalPct });
 const ports = espruinoLinkPorts();
 
 const parsed = parseConfig(storage.read(CONFIG_FILE));
@@ -58,15 +58,17 @@ if (cfg !== null) {
 }
 const ident: NodeIdentity = {
   fw: FIRMWARE_VERSION, hash: code === undefined ? 'none' : hex8(E.CRC32(code)), board: BOARD.name, boot: boot, kcv: kcv,
-  caps: ['send', 'get', 'trace', 'set', 'tx', 'reboot'],
+  // a repeater (BOARD.firmware) sends nothing of its own and answers no traceroute
+  role: BOARD.firmware === 'repeater' ? 'repeater' : undefined,
+  caps: BOARD.firmware === 'repeater' ? ['get', 'set', 'tx', 'reboot'] : ['send', 'get', 'trace', 'set', 'tx', 'reboot'],
 };
 
-const link = createConsoleLink({})({
+const link = createConsoleLink({ maxPayload: BOARD.capacities.linkPayload })({
   crc32: ports.crc32, base64: ports.base64, write: ports.write, cbor: cbor, global: global,
   hello: function () {
     return {
       v: 1, fw: ident.fw, hash: ident.hash, board: ident.board, boot: boot, kcv: kcv, caps: ident.caps,
-      id: cfg !== null ? cfg.id : 0, name: cfg !== null ? cfg.name : '', role: cfg !== null ? cfg.role : 'unprovisioned',
+      id: cfg !== null ? cfg.id : 0, name: cfg !== null ? cfg.name : '', role: cfg === null ? 'unprovisioned' : ident.role || cfg.role,
       mesh: cfg !== null ? cfg.mesh : '', epoch: cfg !== null ? cfg.epoch : 0,
     };
   },
@@ -102,7 +104,8 @@ function guard(): void {
     node.guard();
     // the watchdog is fed only while the core's timer is alive: a wedged node reboots
     if (E.kickWatchdog && node.uptime() >= 0) E.kickWatchdog();
-    led.set(node.router.neighbours().length > 0 ? LedPattern.Linked : LedPattern.Alone);
+    const linked = BOARD.firmware === 'repeater' ? node.router.stats.rxFrames > 0 : node.router.neighbours().length > 0;
+    led.set(linked ? LedPattern.Linked : LedPattern.Alone);
     const every = link.state.telemetryS;
     if (every > 0 && guardRan >= nextReport && (link.state.mask & 8) !== 0 && mem.level() === 0) {
       nextReport = guardRan + every * 1000;
@@ -119,29 +122,41 @@ function guard(): void {
 let commands: ReturnType<typeof createCommands> | null = null;
 
 if (cfg !== null) {
-  const radio = createRadio(cfg, link.log);
-  node = createNode({
-    cfg: cfg, version: FIRMWARE_VERSION, board: BOARD.name, seqPersistBlock: BOARD.seqPersistBlock, hopAckTimeoutMs: BOARD.hopAckTimeoutMs,
-    capacities: {
-      neighbours: BOARD.capacities.neighbours, routes: BOARD.capacities.routes, pending: BOARD.capacities.pending,
-      dedupSlots: BOARD.capacities.dedupSlots, replaySources: BOARD.capacities.replaySources,
-      reassemblySlots: BOARD.capacities.reassemblySlots, reassemblyMaxBytes: BOARD.capacities.reassemblyMaxBytes,
-      keyEpochs: BOARD.capacities.keyEpochs,
+  const radio = createRadio(cfg, link.log, BOARD.capacities.neighbours);
+  const timers = {
+    set: function (fn: () => void, ms: number) {
+      return setTimeout(function () {
+        // the second path's keeper: restart the guard interval if Espruino dropped it
+        if (clock() - guardRan > 5000) { clearInterval(guardTimer); guardTimer = setInterval(guard, 1000); }
+        fn();
+      }, ms);
     },
-  })({
-    aes: aes, store: store, crc32: crc32, rng: Math.random, app: app, radio: radio, link: link, clock: clock,
-    timers: {
-      set: function (fn: () => void, ms: number) {
-        return setTimeout(function () {
-          // the second path's keeper: restart the guard interval if Espruino dropped it
-          if (clock() - guardRan > 5000) { clearInterval(guardTimer); guardTimer = setInterval(guard, 1000); }
-          fn();
-        }, ms);
+    clear: function (id: number) { clearTimeout(id); },
+  };
+  // a build-time constant: each board's bundle holds only the program it runs
+  if (BOARD.firmware === 'repeater') {
+    node = createRepeaterNode({
+      cfg: cfg,
+      capacities: {
+        pending: BOARD.capacities.pending, dedupSlots: BOARD.capacities.dedupSlots,
+        replaySources: BOARD.capacities.replaySources, keyEpochs: BOARD.capacities.keyEpochs,
       },
-      clear: function (id: number) { clearTimeout(id); },
-    },
-    memLevel: mem.level, memFree: mem.free,
-  });
+    })({ aes: aes, store: store, radio: radio, link: link, timers: timers, rng: Math.random, clock: clock, memLevel: mem.level });
+  } else {
+    node = createNode({
+      cfg: cfg, version: FIRMWARE_VERSION, board: BOARD.name, seqPersistBlock: BOARD.seqPersistBlock, hopAckTimeoutMs: BOARD.hopAckTimeoutMs,
+      capacities: {
+        neighbours: BOARD.capacities.neighbours, routes: BOARD.capacities.routes, pending: BOARD.capacities.pending,
+        dedupSlots: BOARD.capacities.dedupSlots, replaySources: BOARD.capacities.replaySources,
+        reassemblySlots: BOARD.capacities.reassemblySlots, reassemblyMaxBytes: BOARD.capacities.reassemblyMaxBytes,
+        keyEpochs: BOARD.capacities.keyEpochs,
+      },
+    })({
+      aes: aes, store: store, crc32: crc32, rng: Math.random, radio: radio, link: link, clock: clock, timers: timers,
+      app: createAppMessages({ maxText: 200, maxNeighbours: 16 })({ cbor: cbor }),
+      memLevel: mem.level, memFree: mem.free,
+    });
+  }
   commands = createCommands({
     node: node, cfg: cfg, id: ident, radio: radio,
     memFree: mem.free, memTotal: function () { return process.memory(false).total; },
@@ -162,12 +177,12 @@ guardTimer = setInterval(guard, 1000);
 link.sendHello();
 
 const MW = {
-  version: FIRMWARE_VERSION, board: BOARD.name, cipher: BOARD.cipher, aes: aes, crc32: crc32, cbor: cbor, app: app,
+  version: FIRMWARE_VERSION, board: BOARD.name, cipher: BOARD.cipher, aes: aes, crc32: crc32, cbor: cbor,
   link: link, node: node, mem: mem, errors: errs, ident: ident,
 };
 // MW.lib (the core's factories, for the vector suites and a curious REPL user) is built when read: a module
 // namespace object held from boot costs ~100 JsVars on every node (docs/espruino-memory.md)
-Object.defineProperty(MW, 'lib', {
+if (BOARD.firmware !== 'repeater') Object.defineProperty(MW, 'lib', {
   get: function () {
     return {
       decodeHeader: decodeHeader, encodeHeader: encodeHeader, newHeader: newHeader, frameSrc: frameSrc, frameSeq: frameSeq,

@@ -21,6 +21,8 @@ import type { RadioDriver } from './radio-driver.ts';
 
 export interface NodeIdentity {
   fw: string; hash: string; board: string; boot: number; kcv: string; caps: string[];
+  /** the role the node reports when it is not its config's (a repeater board says "repeater") */
+  role?: string;
 }
 
 export interface CommandContext {
@@ -44,7 +46,7 @@ export function createCommands(c: CommandContext): { [op: string]: CommandHandle
 
   function hello(): any {
     return {
-      ok: true, v: 1, fw: c.id.fw, hash: c.id.hash, board: c.id.board, id: cfg.id, name: cfg.name, role: cfg.role,
+      ok: true, v: 1, fw: c.id.fw, hash: c.id.hash, board: c.id.board, id: cfg.id, name: cfg.name, role: c.id.role || cfg.role,
       caps: c.id.caps, boot: c.id.boot, mesh: cfg.mesh, epoch: cfg.epoch, kcv: c.id.kcv,
     };
   }
@@ -71,18 +73,8 @@ export function createCommands(c: CommandContext): { [op: string]: CommandHandle
     return rows;
   }
 
-  return {
+  const cmds: { [op: string]: CommandHandler } = {
     hello: hello,
-    send: function (a: any) {
-      if (a === null || typeof a !== 'object') return fail('send: arguments missing');
-      if (!isU32(a.d) || a.d === 0) return fail('send: d must be a node id, 0xffffffff (all) or 0xfffffffe (gateway)');
-      if (!(a.p instanceof Uint8Array) || a.p.length === 0) return fail('send: p must be non-empty bytes');
-      let flags = 0;
-      if (a.a) flags |= Flag.AckReq;
-      if (a.h === 0) flags |= Flag.NoRelay;
-      const h = c.node.send(a.d, a.p, flags);
-      return h >= 0 ? { ok: true, h: h } : fail('send: refused (' + h + ')');
-    },
     get: function (a: any) {
       const w = a !== null && typeof a === 'object' ? a.w : undefined;
       if (w === 'nb') return { ok: true, n: neighbours() };
@@ -95,6 +87,16 @@ export function createCommands(c: CommandContext): { [op: string]: CommandHandle
         return { ok: true, id: cfg.id, name: cfg.name, role: cfg.role, mesh: cfg.mesh, epoch: cfg.epoch, ch: cfg.ch, kcv: c.id.kcv };
       }
       return fail('get: w must be nb, rt, tm, st or cfg');
+    },
+    send: function (a: any) {
+      if (a === null || typeof a !== 'object') return fail('send: arguments missing');
+      if (!isU32(a.d) || a.d === 0) return fail('send: d must be a node id, 0xffffffff (all) or 0xfffffffe (gateway)');
+      if (!(a.p instanceof Uint8Array) || a.p.length === 0) return fail('send: p must be non-empty bytes');
+      let flags = 0;
+      if (a.a) flags |= Flag.AckReq;
+      if (a.h === 0) flags |= Flag.NoRelay;
+      const h = c.node.send(a.d, a.p, flags);
+      return h >= 0 ? { ok: true, h: h } : fail('send: refused (' + h + ')');
     },
     trace: function (a: any) {
       if (a === null || typeof a !== 'object' || !isU32(a.id) || !isU32(a.d) || a.d === 0) return fail('trace: id and d required');
@@ -122,4 +124,8 @@ export function createCommands(c: CommandContext): { [op: string]: CommandHandle
       return { ok: true };
     },
   };
+  // a node without those capabilities (a repeater) does not keep their handlers: ~25 JsVars on a C3
+  if (c.id.caps.indexOf('send') < 0) delete cmds.send;
+  if (c.id.caps.indexOf('trace') < 0) delete cmds.trace;
+  return cmds;
 }

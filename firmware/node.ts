@@ -23,11 +23,9 @@ import type { NodeConfig } from './config.ts';
 import type { RadioDriver } from './radio-driver.ts';
 import { MemLevel } from './memory-guard.ts';
 import { LinkType, type HostLink } from './host-link-port.ts';
+import { createCoreTimer, type NodeTimers } from './_core-timer.ts';
 
-export interface NodeTimers {
-  set(fn: () => void, ms: number): number;
-  clear(id: number): void;
-}
+export type { NodeTimers } from './_core-timer.ts';
 
 export interface NodeComponents {
   aes: Aes128; store: Store; crc32: Crc32; rng: Rng; app: AppMessages;
@@ -71,8 +69,6 @@ export interface MeshNode {
   telemetryNow(): void;
 }
 
-const MAX_WAIT_MS = 1000;
-
 export function createNode(init: NodeInit): (c: NodeComponents) => MeshNode {
   const cfg = init.cfg;
   const telemetryMs = init.telemetryMs !== undefined ? init.telemetryMs : 300000;
@@ -81,11 +77,7 @@ export function createNode(init: NodeInit): (c: NodeComponents) => MeshNode {
     const errors: NodeErrors = { tick: 0, receive: 0, deliver: 0, rearm: 0, radio: 0, dropLowMem: 0 };
     const keys = createKeyring({ capacity: init.capacities.keyEpochs })({ aes: c.aes });
     keys.set(cfg.epoch, cfg.key);
-    let timer = -1;
-    let timerAt = -1;
-    let lastRun = 0;
     let started = 0;
-    let running = false;
     let nextTelemetry = 0;
     let trafficWindow = 0;
     let trafficCount = 0;
@@ -129,30 +121,19 @@ export function createNode(init: NodeInit): (c: NodeComponents) => MeshNode {
       app: c.app, neighbours: router.neighbours, routes: router.routes, memFree: c.memFree,
     });
 
-    function onTimer(): void {
-      timer = -1;
-      timerAt = -1;
-      const now = c.clock();
-      lastRun = now;
-      try { router.tick(now); } catch (e) { errors.tick++; }
-      if (telemetryMs > 0 && now >= nextTelemetry) {
-        nextTelemetry = now + telemetryMs;
-        telemetryNow();
-      }
-      schedule(now);
-    }
-
-    function schedule(now: number): void {
-      if (!running) return;
-      let at = router.nextDeadline();
-      if (at < 0 || at > now + MAX_WAIT_MS) at = now + MAX_WAIT_MS;
-      if (timer >= 0) {
-        if (timerAt <= at) return;
-        c.timers.clear(timer);
-      }
-      timerAt = at;
-      timer = c.timers.set(onTimer, at > now ? at - now : 0);
-    }
+    const timer = createCoreTimer({
+      timers: c.timers, clock: c.clock,
+      deadline: function () { return router.nextDeadline(); },
+      rearmed: function () { errors.rearm++; },
+      run: function (now: number) {
+        try { router.tick(now); } catch (e) { errors.tick++; }
+        if (telemetryMs > 0 && now >= nextTelemetry) {
+          nextTelemetry = now + telemetryMs;
+          telemetryNow();
+        }
+      },
+    });
+    const schedule = timer.schedule;
 
     function summary(frame: Uint8Array, len: number, rssi: number): void {
       const now = c.clock();
@@ -199,31 +180,16 @@ export function createNode(init: NodeInit): (c: NodeComponents) => MeshNode {
       router: router,
       errors: errors,
       start: function () {
-        running = true;
         started = c.clock();
-        lastRun = started;
         nextTelemetry = started + (telemetryMs > 0 ? Math.min(telemetryMs, 30000) : 0);
         c.radio.start(onFrame);
-        schedule(started);
+        timer.start(started);
       },
       stop: function () {
-        running = false;
-        if (timer >= 0) c.timers.clear(timer);
-        timer = -1;
+        timer.stop();
         c.radio.stop();
       },
-      guard: function () {
-        const now = c.clock();
-        // the timer is overdue by far more than any callback takes: Espruino dropped it (out of memory)
-        if (running && (timer < 0 || now - timerAt > 3 * MAX_WAIT_MS) && now - lastRun > 2 * MAX_WAIT_MS) {
-          errors.rearm++;
-          if (timer >= 0) c.timers.clear(timer);
-          timer = -1;
-          schedule(now);
-          return true;
-        }
-        return false;
-      },
+      guard: function () { return timer.guard(c.clock()); },
       uptime: function () { return c.clock() - started; },
       send: function (dst: number, payload: Uint8Array, flags: number) {
         const now = c.clock();

@@ -19,7 +19,8 @@ function num(v: unknown, dflt: number): number {
   return typeof v === 'number' && v === v ? v : dflt;
 }
 
-export function createRadio(cfg: NodeConfig, log: RadioLog): RadioDriver {
+/** peers: senders the wifi-udp driver remembers (the board's neighbour capacity; default 32) */
+export function createRadio(cfg: NodeConfig, log: RadioLog, peers?: number): RadioDriver {
   const r = cfg.radio;
   const timers: RadioTimers = {
     setTimeout: function (cb: () => void, ms: number) { return setTimeout(cb, ms); },
@@ -45,6 +46,7 @@ export function createRadio(cfg: NodeConfig, log: RadioLog): RadioDriver {
       port: num(r.port, 0) || undefined, infra: infra && typeof infra.ssid === 'string' ? infra : undefined,
       joinRssi: typeof r.joinRssi === 'number' ? r.joinRssi : undefined,
       defaultRssi: typeof r.defaultRssi === 'number' ? r.defaultRssi : undefined,
+      peers: peers,
     })({ wifi: require('Wifi') as any, dgram: require('dgram'), bytes: bytes, timers: timers, log: log });
   }
   return radio;

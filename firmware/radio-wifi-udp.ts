@@ -52,6 +52,8 @@ export interface WifiUdpConfig {
   keepScanMs?: number;
   /** RSSI reported for senders never seen in a scan (default -70) */
   defaultRssi?: number;
+  /** senders remembered for their RSSI and the status count (default 32; the board's neighbour capacity) */
+  peers?: number;
 }
 
 export interface WifiUdpComponents {
@@ -73,7 +75,7 @@ export function createWifiUdpRadio(cfg: WifiUdpConfig): (c: WifiUdpComponents) =
     const port = cfg.port || DEFAULT_WIFI_UDP_PORT;
     const dflt = cfg.defaultRssi === undefined ? -70 : cfg.defaultRssi;
     const st = newRadioStatus('wifi-udp');
-    const peers = createRadioPeers(32);
+    const peers = createRadioPeers(cfg.peers || 32);
     const txBuf = new Uint8Array(ENV_LEN + RADIO_MAX_FRAME);
     writeEnvelope(txBuf, KIND_FRAME, 0, id);
     const log: RadioLog = function (l, e, d) { if (c.log) c.log(l, e, d); };

@@ -17,7 +17,7 @@ import { bootNode, app, type EmulatedNode } from './support/emulated-node.ts';
 
 const code: Record<string, string> = {};
 beforeAll(async () => {
-  const r = await buildFirmware({ boards: ['esp32-espnow', 'esp32'], outDir: join(mkdtempSync(join(tmpdir(), 'mw-emu-')), 'fw') });
+  const r = await buildFirmware({ boards: ['esp32-espnow', 'esp32', 'esp32-c3'], outDir: join(mkdtempSync(join(tmpdir(), 'mw-emu-')), 'fw') });
   expect(r.ok).toBe(true);
   for (const x of r.results) code[x.board] = readFileSync(x.outFile!, 'utf8');
 }, 120_000);
@@ -124,4 +124,37 @@ describe('firmware bundles meshed in the Espruino emulation', () => {
     expect(new Set(got.map((d) => d.msg.m)).size).toBe(got.length);
     for (const d of got) expect(d.h).toBeGreaterThanOrEqual(1);
   }, 90_000);
+
+  it('the ESP32-C3 bundle (the repeater) between two ESP32 routers on Wi-Fi: it says what it is, and a text crosses it', () => {
+    const clock = new VirtualClock();
+    const world = createWifiWorld({ rssi: (a, b) => line(a, b), defer: (fn) => { clock.schedule(clock.now() + 2, fn); } });
+    const boards = ['esp32', 'esp32-c3', 'esp32-c3', 'esp32'];
+    const nodes = boards.map((b, i) => bootNode({
+      code: code[b], board: b, clock, cfg: { id: ID(i), radio: { password: 'emulated-mesh-pw' } }, modules: world.modules('n' + i),
+    }));
+    clock.advance(100);
+    expect(nodes[1].hello()).toMatchObject({ id: ID(1), board: 'esp32-c3', role: 'repeater', caps: ['get', 'set', 'tx', 'reboot'] });
+    clock.advance(60_000); // Wi-Fi links form; no route will cross the repeaters
+    const sent: string[] = [];
+    let got: ReturnType<EmulatedNode['deliveries']> = [];
+    for (let k = 0; k < 6 && got.length === 0; k++) {
+      const text = 'across the repeaters #' + k;
+      sent.push(text);
+      const id = nodes[0].command('send', { d: ID(3), p: app.encode({ t: 'tx', m: text }) });
+      clock.advance(10_000);
+      expect(nodes[0].reply(id)).toMatchObject({ ok: true });
+      got = nodes[3].deliveries().filter((d) => sent.includes(d.msg?.m));
+    }
+    expect(got.length).toBeGreaterThanOrEqual(1);
+    // n0 and n3 share no Wi-Fi segment (each links only to its neighbours' soft-APs): a repeater carried it
+    for (const d of got) expect(d.h).toBeGreaterThanOrEqual(1);
+    const st = [1, 2].map((i) => nodes[i].command('get', { w: 'st' }));
+    clock.advance(100);
+    const r = [1, 2].map((i, k) => nodes[i].reply(st[k]));
+    expect(r[0].st.txRelay + r[1].st.txRelay).toBeGreaterThan(0);
+    for (const x of r) expect(x.st.txBeacon).toBeGreaterThan(0);
+    const no = nodes[1].command('send', { d: ID(3), p: new Uint8Array([1]) });
+    clock.advance(100);
+    expect(nodes[1].reply(no)).toMatchObject({ ok: false });
+  }, 120_000);
 });

@@ -5,12 +5,14 @@
  * with the serial-link client, as `meshwork monitor` does. Needs ESPRUINO_BIN; says SKIPPED otherwise.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { espruinoBin, skipReason, REPO_ROOT } from './support/espruino.ts';
+import { espruinoBin, espruinoC3Bin, skipReason, REPO_ROOT } from './support/espruino.ts';
 import { runEspruinoMesh, linuxBundle } from '../host/sim/espruino-mesh.ts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const bin = espruinoBin();
+// the repeaters run on the C3 layout (4095 JsVars) when ESPRUINO_C3_BIN is set, as on the board
+const c3 = espruinoC3Bin();
 
 // retry: Espruino's Linux build can crash under console input (its input thread races the main loop on the
 // IO event ring: README "Testing on the real interpreter"); a board's UART interrupt has no such race
@@ -26,6 +28,18 @@ describe('real interpreters in a mesh (udp-loopback + air)', { retry: 2 }, () =>
     // every middle node relayed; the ends did not need to
     expect(r.counters.slice(1, 4).every((c) => c.relay > 0)).toBe(true);
     expect(r.counters.every((c) => c.mem > 1000)).toBe(true);
+  }, 150_000);
+
+  it.skipIf(!bin)(bin ? `4 nodes in a line, the middle two the ESP32-C3 repeater${c3 ? ' on the C3 layout' : ''}: a text crosses them` : skipReason(), async () => {
+    const r = await runEspruinoMesh({ bin: bin!, bundle, nodes: 4, topology: 'line', timeoutMs: 100_000, repeaters: [1, 2], repeaterBin: c3 });
+    expect(r.reason).toBeUndefined();
+    expect(r.ok).toBe(true);
+    expect(r.routeFormedMs).toBeNull(); // no route crosses a repeater: the text went as a flood
+    expect(r.hops).toBe(2);
+    expect(r.counters[1].relay).toBeGreaterThan(0);
+    expect(r.counters[2].relay).toBeGreaterThan(0);
+    // the repeaters still have memory to spare while relaying (of 4095 on the C3 layout)
+    expect(r.counters[1].mem).toBeGreaterThan(200);
   }, 150_000);
 
   it.skipIf(!bin)(bin ? '`meshwork sim --espruino` runs the same and says so' : skipReason(), () => {

@@ -143,7 +143,7 @@ describe('firmware node wiring', () => {
     let rebooted = 0;
     const cmds = createCommands({
       node: w.nodes[0].node, cfg: w.nodes[0].cfg, radio: w.nodes[0].radio,
-      id: { fw: '0.1.0', hash: 'deadbeef', board: 'test', boot: 3, kcv: 'abcdef', caps: ['send'] },
+      id: { fw: '0.1.0', hash: 'deadbeef', board: 'test', boot: 3, kcv: 'abcdef', caps: ['send', 'get', 'trace', 'set', 'tx', 'reboot'] },
       memFree: () => 100, memTotal: () => 200, saveConfig: (c) => { saved = c; return true; }, reboot: () => { rebooted++; },
     });
     const hello = cmds.hello({});
@@ -168,6 +168,17 @@ describe('firmware node wiring', () => {
     expect(cmds.tx({ f: new Uint8Array(10) }).ok).toBe(false);
     expect(cmds.reboot({}).ok).toBe(true);
     expect(rebooted).toBe(1);
+  });
+
+  it('a repeater identity: its own role in HELLO, and no send or trace handlers', () => {
+    const w = world(2);
+    const cmds = createCommands({
+      node: w.nodes[0].node, cfg: w.nodes[0].cfg, radio: w.nodes[0].radio,
+      id: { fw: '0.1.0', hash: 'deadbeef', board: 'esp32-c3', boot: 1, kcv: 'abcdef', caps: ['get', 'set', 'tx', 'reboot'], role: 'repeater' },
+      memFree: () => 100, memTotal: () => 200, saveConfig: () => true, reboot: () => {},
+    });
+    expect(cmds.hello({})).toMatchObject({ ok: true, role: 'repeater', caps: ['get', 'set', 'tx', 'reboot'] });
+    expect(Object.keys(cmds).sort()).toEqual(['get', 'hello', 'reboot', 'set', 'tx']);
   });
 });
 

@@ -83,6 +83,10 @@ export function register(program: Command): void {
       };
       const defaultBoard = boardFor(boardName ?? (deploy?.nodes.every((n) => n.board) ? deploy.nodes[0].board : undefined));
       for (const n of deploy?.nodes ?? []) if (n.board) boardFor(n.board);
+      // a repeater board (the ESP32-C3) runs shared/repeater.ts: it is never a gateway or a leaf
+      if (o.role && o.role !== 'router' && defaultBoard.firmware === 'repeater') {
+        usage(`board ${defaultBoard.name} runs the repeater (it relays floods and never bridges or stays silent): --role ${o.role} does not apply; flash a router board for that`);
+      }
       const channel = int(o.channel, deploy?.channel ?? 1);
       if (!Number.isInteger(channel) || channel < 0 || channel > 255) usage('--channel must be an integer 0..255');
 

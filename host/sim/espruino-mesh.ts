@@ -30,6 +30,11 @@ export interface EspruinoMeshOptions {
   loss?: number;
   /** give up after this long, ms (default 120 000) */
   timeoutMs?: number;
+  /** node indices that run the repeater program (the ESP32-C3's, built with the udp-loopback radio);
+   *  routes never cross a repeater, so the message then goes as the sender's flood, without waiting for a route */
+  repeaters?: number[];
+  /** the interpreter for the repeaters (default `bin`): e.g. a build with the C3 layout (4095 JsVars) */
+  repeaterBin?: string;
   /** called with each node's link once it answered the handshake (monitoring, tests) */
   onLink?: (index: number, id: number, link: NodeLink) => void | Promise<void>;
   /** progress lines (default: none) */
@@ -69,9 +74,17 @@ async function freePorts(n: number): Promise<number[]> {
 
 function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
 
-function provision(bin: string, dir: string, code: string, cfg: unknown): Promise<void> {
-  writeFileSync(join(dir, 'prov.js'),
-    `require("Storage").write(".bootcde", ${JSON.stringify(code)});require("Storage").write("mw.cfg", ${JSON.stringify(JSON.stringify(cfg))});quit();`);
+/** one script per 4 KB piece of the code: the whole bundle as one string is more than a C3 layout's RAM */
+async function provision(bin: string, dir: string, code: string, cfg: unknown): Promise<void> {
+  const n = 4096;
+  for (let o = 0; o < code.length; o += n) {
+    await runScript(bin, dir, `require("Storage").write(".bootcde", ${JSON.stringify(code.slice(o, o + n))}, ${o}, ${code.length});quit();`);
+  }
+  await runScript(bin, dir, `require("Storage").write("mw.cfg", ${JSON.stringify(JSON.stringify(cfg))});quit();`);
+}
+
+function runScript(bin: string, dir: string, js: string): Promise<void> {
+  writeFileSync(join(dir, 'prov.js'), js);
   return new Promise((resolve, reject) => {
     const p = spawn(bin, ['prov.js'], { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
@@ -85,6 +98,9 @@ export async function runEspruinoMesh(o: EspruinoMeshOptions): Promise<EspruinoM
   const say = o.progress ?? (() => {});
   const n = o.nodes;
   const ids = Array.from({ length: n }, (_, i) => 0x1000 + i + 1);
+  const repeaters = new Set(o.repeaters ?? []);
+  if (repeaters.has(0) || repeaters.has(n - 1)) throw new Error('meshwork/sim: the first and last nodes send and receive: they cannot be repeaters');
+  const repeaterCode = repeaters.size ? await repeaterBundle() : '';
   const key = KEY();
   const app = createAppMessages({})({ cbor: createCbor()(nodeCborText()) });
   // a line is a strict chain (each node hears only the next and the previous, at -65 dBm), so a message from
@@ -102,11 +118,12 @@ export async function runEspruinoMesh(o: EspruinoMeshOptions): Promise<EspruinoM
   try {
     for (let i = 0; i < n; i++) {
       const dir = mkdtempSync(join(tmpdir(), 'meshwork-node-'));
-      await provision(o.bin, dir, o.bundle, {
+      const bin = repeaters.has(i) ? o.repeaterBin ?? o.bin : o.bin;
+      await provision(bin, dir, repeaters.has(i) ? repeaterCode : o.bundle, {
         id: ids[i], name: 'node-' + (i + 1), role: i === n - 1 ? 'gateway' : 'router', mesh: 'sim', key, epoch: 1, ch: 1,
         radio: { port: ports[i], airPort: air.port },
       });
-      const child = spawn(o.bin, [], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(bin, [], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
       let tail = '';
       child.stderr!.on('data', (d) => { tail = (tail + d).slice(-400); });
       child.stdout!.on('data', (d) => { tail = (tail + d).slice(-400); });
@@ -125,14 +142,15 @@ export async function runEspruinoMesh(o: EspruinoMeshOptions): Promise<EspruinoM
     say(`all ${n} nodes answered the handshake; waiting for a route from ${ids[0].toString(16)} to ${ids[n - 1].toString(16)}`);
     const first = procs[0];
     const last = procs[n - 1];
-    for (;;) {
+    if (repeaters.size) await sleep(3000); // neighbours heard; no route will form across a repeater
+    else for (;;) {
       if (Date.now() > deadline) throw new Error('no route formed before the timeout');
       const rt = await first.link.request('get', { w: 'rt' });
       if (rt.ok && (rt.r as number[][]).some((r) => r[0] === ids[n - 1] && r[1] !== 0)) break;
       await sleep(1000);
     }
-    result.routeFormedMs = Date.now() - t0;
-    say(`route formed after ${(result.routeFormedMs / 1000).toFixed(1)} s; sending a text message across`);
+    if (!repeaters.size) result.routeFormedMs = Date.now() - t0;
+    say(repeaters.size ? 'sending a text message across the repeaters (flooded: no route crosses a repeater)' : `route formed after ${((result.routeFormedMs ?? 0) / 1000).toFixed(1)} s; sending a text message across`);
     const text = 'hello across ' + (n - 1) + ' hops';
     const got = new Promise<{ h: number }>((resolve) => {
       last.link.on('deliver', (m: any) => {
@@ -165,6 +183,22 @@ export async function runEspruinoMesh(o: EspruinoMeshOptions): Promise<EspruinoM
     await air.close();
   }
   return result;
+}
+
+/** the ESP32-C3 program (the repeater) with the udp-loopback radio, so it joins the host air */
+export async function repeaterBundle(): Promise<string> {
+  const { buildFirmware } = await import('../build/build-firmware.ts');
+  const { findBoard } = await import('../../boards/index.ts');
+  const c3 = findBoard('esp32-c3')!;
+  const out = mkdtempSync(join(tmpdir(), 'meshwork-c3-'));
+  try {
+    const r = await buildFirmware({ boards: [{ ...c3, name: 'esp32-c3-loopback', radio: 'udp-loopback' }], outDir: out });
+    const f = r.results[0].outFile;
+    if (!r.ok || !f) throw new Error('building the repeater (esp32-c3 with udp-loopback) failed: ' + JSON.stringify(r.results[0].violations).slice(0, 300));
+    return readFileSync(f, 'utf8');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 /** the Linux bundle, built if missing */

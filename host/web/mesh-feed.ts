@@ -23,7 +23,7 @@
 
 export type NodeId = string;
 export const BROADCAST_ID: NodeId = 'ffffffff';
-export type NodeRole = 'router' | 'gateway' | 'leaf';
+export type NodeRole = 'router' | 'gateway' | 'leaf' | 'repeater';
 
 export interface NodeInfo {
   id: NodeId;

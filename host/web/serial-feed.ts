@@ -92,7 +92,7 @@ export async function createSerialFeed(o: SerialFeedOptions): Promise<SerialFeed
     self = nodeIdHex(selfN);
     info.self = self;
     info.name = `${o.name ?? 'serial'}: ${h.name || self} (${h.board ?? '?'}, mesh ${h.mesh ?? '?'})`;
-    const role: NodeRole = h.role === 'gateway' || h.role === 'leaf' ? h.role : 'router';
+    const role: NodeRole = h.role === 'gateway' || h.role === 'leaf' || h.role === 'repeater' ? h.role : 'router';
     touch(self, { name: nameOf(self, h.name || undefined), role, fw: typeof h.fw === 'string' ? h.fw : null }, Date.now());
     void (async () => {
       try {
