@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { boards } from '../boards/index.ts';
 import { buildFirmware } from '../host/build/build-firmware.ts';
-import { bootFromStorage, espruinoBin, espruinoC3Bin, skipReason } from './support/espruino.ts';
+import { bootFromStorage, espruinoBin, espruinoC3Bin, skipReason, untilMarkedLines } from './support/espruino.ts';
+import { fullTableFrames, FULL_TABLES_KEY_HEX } from './support/full-tables.ts';
 
 const bin = espruinoBin();
 const c3 = espruinoC3Bin();
@@ -54,5 +55,57 @@ describe.runIf(bin || c3)(`JsVars after boot vs budget${bin ? '' : ': ' + skipRe
       console.log(`${b.name}: ${mem.usage} JsVars after boot (budget ${b.budgets.jsVarBudget}, total ${mem.total})`);
       expect(mem.usage).toBeLessThanOrEqual(b.budgets.jsVarBudget);
     }, 120_000);
+  }
+
+  // Under full tables: the frames a node hears among more neighbours than its table holds, each with more
+  // nodes behind it (test/support/full-tables.ts, recorded from real routers), replayed into the firmware
+  // node's router; then the neighbour and route lists are built and held (what `get nb` / `get rt` do).
+  for (const b of boards.filter((x) => x.firmware === 'node')) {
+    it.runIf(bin)(`${b.name}: usage with full neighbour and route tables ≤ ${b.budgets.jsVarBudget}${bin ? '' : ' (' + skipReason() + ')'}`, async () => {
+      const id = 0x1a2b3c;
+      const caps = b.capacities;
+      const ft = fullTableFrames({
+        selfId: id, neighbours: caps.neighbours + 4, children: Math.ceil(caps.routes / caps.neighbours), seconds: 120, keep: 6,
+        capacities: { ...caps },
+      });
+      const cfg = JSON.stringify({ ...JSON.parse(CFG), id, key: FULL_TABLES_KEY_HEX });
+      const out = await bootFromStorage(bin!, code[b.name], [
+        'var c=require("mwfill").run();print("@@"+JSON.stringify({c:c,m:process.memory().usage}))',
+        'var L=[MW.node.router.neighbours(),MW.node.router.routes()];print("@@"+JSON.stringify({nb:L[0].length,rt:L[1].length,m:process.memory().usage}));L=0',
+      ], 400_000, { 'mw.cfg': cfg, ...STAND_INS, ...ft.storage }, { until: untilMarkedLines(2) });
+      const [fill, held] = out.split('\n').map((l) => /@@(\{.*\})\s*$/.exec(l)).filter((m) => m).map((m) => JSON.parse(m![1]));
+      expect(fill, out.slice(-600)).toBeDefined();
+      expect(fill.c).toBe(ft.frames);
+      expect(held.nb).toBe(caps.neighbours);
+      expect(held.rt).toBe(caps.routes);
+      console.log(`${b.name}: ${fill.m} JsVars with full tables (${held.nb} neighbours, ${held.rt} routes), ${held.m} holding both lists (budget ${b.budgets.jsVarBudget})`);
+      expect(fill.m).toBeLessThanOrEqual(b.budgets.jsVarBudget);
+      expect(held.m).toBeLessThanOrEqual(b.budgets.jsVarsTotal - 1000);
+    }, 420_000);
+  }
+
+  // The repeater (ESP32-C3) under load: floods from ~100 sources, its dedup cache, rate limiter and frame
+  // pool all full, on the C3 layout
+  for (const b of boards.filter((x) => x.firmware === 'repeater')) {
+    it.runIf(c3)(`${b.name}: the repeater after relaying floods from many sources keeps ≥ 200 JsVars free${c3 ? '' : ' (' + skipReason('ESPRUINO_C3_BIN') + ')'}`, async () => {
+      const id = 0x1a2b3c;
+      const ft = fullTableFrames({
+        selfId: id, neighbours: 12, children: 8, seconds: 20, keep: 2, broadcasts: 300, types: [1],
+        capacities: { neighbours: 32, routes: 128, pending: 16, dedupSlots: 256, replaySources: 64, reassemblySlots: 1, reassemblyMaxBytes: 1024 },
+      });
+      const cfg = JSON.stringify({ ...JSON.parse(CFG), id, key: FULL_TABLES_KEY_HEX });
+      const out = await bootFromStorage(c3!, code[b.name], [
+        'var c=require("mwfill").run();var s=MW.node.router.stats;print("@@"+JSON.stringify({c:c,rx:s.rxFrames,q:s.txRelay+s.dropRateLimit+s.dropNoSlot+s.dropCongestion,m:process.memory().usage}))',
+      ], 400_000, { 'mw.cfg': cfg, ...STAND_INS, ...ft.storage }, { until: untilMarkedLines(1), chunkBytes: 4096 });
+      const m = /@@(\{.*\})\s*$/m.exec(out.split('\n').filter((l) => l.includes('@@{')).join('\n'));
+      expect(m, out.slice(-600)).not.toBeNull();
+      const r = JSON.parse(m![1]);
+      expect(r.c).toBe(ft.frames);
+      expect(r.rx).toBe(ft.frames);
+      expect(ft.frames).toBeGreaterThan(100);
+      console.log(`${b.name}: ${r.m} JsVars after ${r.c} flood frames from ~100 sources (budget ${b.budgets.jsVarBudget}, total ${b.budgets.jsVarsTotal})`);
+      // tables are fixed at boot: under load only the frame in hand (and this REPL's own variables) add to it
+      expect(r.m).toBeLessThanOrEqual(b.budgets.jsVarsTotal - 200);
+    }, 420_000);
   }
 });

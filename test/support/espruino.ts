@@ -206,8 +206,16 @@ export async function bootFromStorage(
   try {
     // other Storage files (mw.cfg, stand-in modules) go in before the first boot: load() on the Linux build
     // drops its quit() global
-    const extra = Object.entries(files).map(([k, v]) => `require("Storage").write(${JSON.stringify(k)}, ${JSON.stringify(v)});`);
     const n = opts.chunkBytes ?? 8192;
+    // small files in one script; a file larger than a piece is written in pieces, like the code
+    const big = Object.entries(files).filter(([, v]) => v.length > n);
+    const extra = Object.entries(files).filter(([, v]) => v.length <= n)
+      .map(([k, v]) => `require("Storage").write(${JSON.stringify(k)}, ${JSON.stringify(v)});`);
+    for (const [k, v] of big) {
+      for (let o = 0; o < v.length; o += n) {
+        await runEspruino(bin, `require("Storage").write(${JSON.stringify(k)}, ${JSON.stringify(v.slice(o, o + n))}, ${o}, ${v.length});quit();`, { dir, timeoutMs });
+      }
+    }
     for (let o = 0; o < code.length; o += n) {
       await runEspruino(bin, `require("Storage").write(".bootcde", ${JSON.stringify(code.slice(o, o + n))}, ${o}, ${code.length});quit();`, { dir, timeoutMs });
     }
