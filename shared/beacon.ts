@@ -4,7 +4,7 @@
  * instructions per item (ESPRUINO.md). All integers big-endian. Decoders check bounds before every read,
  * write into caller-owned records (no allocation) and return a status; they never throw on hostile bytes.
  *
- * Beacon (one hop: Flag.NoRelay, hop limit 0, dst broadcast), 8 + 5n bytes, n ≤ BEACON_MAX_ENTRIES:
+ * Beacon (one hop: Flag.NoRelay, hop limit 0, dst broadcast), 8 + 6n bytes, n ≤ BEACON_MAX_ENTRIES:
  *
  *    0               1               2               3
  *    0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7
@@ -13,11 +13,12 @@
  *   +-------+-------+---------------+-------------------------------+
  *   |  interval (u16, 10 ms units)  |   own route seqno (u16)       |  4..7
  *   +-------------------------------+-------------------------------+
- *   |  neighbour id (u32)                                           |  8 + 5i
- *   +---------------+-----------------------------------------------+
- *   | rx ratio (u8) |   ... next entry                                 12 + 5i
- *   +---------------+
- *   ver          BEACON_VERSION (1); a beacon of another version is refused (BadVersion)
+ *   |  neighbour id (u32)                                           |  8 + 6i
+ *   +---------------+-+-+-----------+-------------------------------+
+ *   | rx ratio (u8) |0|L|  samples  |   ... next entry                 12 + 6i
+ *   +---------------+-+-+-----------+
+ *   ver          BEACON_VERSION (2); a beacon of another version is refused (BadVersion). Version 1 had 5-byte
+ *                entries (no info byte). Route adverts have their own ADVERT_VERSION (1).
  *   flags        BeaconFlag bits: the sender is a gateway / a leaf (never relays)
  *   beacon seqno +1 per beacon, wrapping: receivers count missed beacons from gaps (Babel hellos, RFC 8966
  *                §3.4.1), which works whatever the interval was
@@ -27,6 +28,12 @@
  *   entries      what the sender hears: for each neighbour, the share of that neighbour's beacons it received
  *                (0..255 = 0..1). The receiver finds itself in the list: that is its outgoing delivery
  *                ratio, so both directions of the link are known (ETX = 1 / (df · dr)).
+ *   samples      how many of that neighbour's beacon slots the ratio is measured over (0..32; BeaconInfo.Samples):
+ *                a neighbour heard once reads 1/1 = 255, and a ratio is worth only as much as its samples.
+ *                Flooding trusts a ratio to cover a neighbour only from TRUST_SAMPLES up (_two-hop.ts), so a
+ *                weak link heard once is never taken for a perfect one (a coverage hole behind a bridge)
+ *   L            BeaconInfo.Leaf: that neighbour is a leaf (never relays): nobody counts on it to pass a flood on
+ *   0            reserved: sent as 0, ignored on receipt
  *
  * Route advert (one hop, like a beacon), 4 + 8n bytes, n ≤ ADVERT_MAX_ENTRIES:
  *
@@ -46,11 +53,13 @@
  *   metric    ETX × 100 summed along the path; METRIC_INF (0x7fff) is a retraction
  */
 
-export const BEACON_VERSION = 1;
+export const BEACON_VERSION = 2;
+/** route adverts keep their own version: their layout did not change with beacon version 2 */
+export const ADVERT_VERSION = 1;
 export const BEACON_HEADER = 8;
-export const BEACON_ENTRY = 5;
-/** (218 - 8) / 5: entries that fit one frame payload (frame.ts MAX_PAYLOAD_LEN) */
-export const BEACON_MAX_ENTRIES = 42;
+export const BEACON_ENTRY = 6;
+/** (218 - 8) / 6: entries that fit one frame payload (frame.ts MAX_PAYLOAD_LEN); ≥ the boards' 32 neighbours */
+export const BEACON_MAX_ENTRIES = 35;
 export const ADVERT_HEADER = 4;
 export const ADVERT_ENTRY = 8;
 /** (218 - 4) / 8 */
@@ -64,6 +73,14 @@ export const enum BeaconFlag {
   /** a repeater (repeater.ts): relays every flood frame, reports no links; routers count it as missing a
    *  frame until they overhear it relay that frame */
   Repeater = 4,
+}
+
+/** The per-entry info byte of a beacon. */
+export const enum BeaconInfo {
+  /** low 6 bits: beacon slots the ratio is measured over */
+  Samples = 0x3f,
+  /** the neighbour is a leaf */
+  Leaf = 0x40,
 }
 
 export const enum AdvertKind {
@@ -89,6 +106,8 @@ export interface Beacon {
   ids: Uint32Array;
   /** rx ratio 0..255 per entry */
   ratios: Uint8Array;
+  /** BeaconInfo per entry: samples behind the ratio, leaf bit */
+  info: Uint8Array;
 }
 
 export interface Advert {
@@ -106,6 +125,7 @@ export function newBeacon(): Beacon {
   return {
     flags: 0, seq: 0, intervalMs: 0, routeSeq: 0, n: 0,
     ids: new Uint32Array(BEACON_MAX_ENTRIES), ratios: new Uint8Array(BEACON_MAX_ENTRIES),
+    info: new Uint8Array(BEACON_MAX_ENTRIES),
   };
 }
 
@@ -156,6 +176,7 @@ export function encodeBeacon(b: Beacon, out: Uint8Array, off: number): number {
   for (let i = 0; i < n; i++) {
     wr32(out, o, b.ids[i]);
     out[o + 4] = b.ratios[i];
+    out[o + 5] = b.info[i] & 0x7f;
     o += BEACON_ENTRY;
   }
   return len;
@@ -176,6 +197,7 @@ export function decodeBeacon(buf: Uint8Array, off: number, len: number, b: Beaco
   for (let i = 0; i < n; i++) {
     b.ids[i] = rd32(buf, o);
     b.ratios[i] = buf[o + 4];
+    b.info[i] = buf[o + 5] & 0x7f;
     o += BEACON_ENTRY;
   }
   return CodecStatus.Ok;
@@ -191,7 +213,7 @@ export function encodeAdvert(a: Advert, out: Uint8Array, off: number): number {
   if (!(n >= 0 && n <= ADVERT_MAX_ENTRIES)) return -1;
   const len = advertLength(n);
   if (off + len > out.length) return -1;
-  out[off] = (BEACON_VERSION << 4) | (a.kind & 15);
+  out[off] = (ADVERT_VERSION << 4) | (a.kind & 15);
   out[off + 1] = n;
   const iv = clampU16(a.intervalMs / 100);
   out[off + 2] = iv >> 8;
@@ -211,7 +233,7 @@ export function encodeAdvert(a: Advert, out: Uint8Array, off: number): number {
 
 export function decodeAdvert(buf: Uint8Array, off: number, len: number, a: Advert): number {
   if (len < ADVERT_HEADER || off + len > buf.length) return CodecStatus.TooShort;
-  if (buf[off] >> 4 !== BEACON_VERSION) return CodecStatus.BadVersion;
+  if (buf[off] >> 4 !== ADVERT_VERSION) return CodecStatus.BadVersion;
   const n = buf[off + 1];
   if (n > ADVERT_MAX_ENTRIES || len < advertLength(n)) return CodecStatus.BadCount;
   a.kind = buf[off] & 15;

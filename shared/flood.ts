@@ -8,17 +8,20 @@
  *   relay is cancelled as soon as one other copy is overheard. This is the rule that leaves coverage holes
  *   (meshtastic/firmware#8274: a node that only you reach is starved because you heard a farther relay).
  * - 'meshwork': a coverage-driven delay (below), and the relay is cancelled only when every neighbour that hears us
- *   has probably got the frame already, judged from the two-hop view in the neighbour table (beacons say who
- *   hears whom, and how well). Per queued relay and per neighbour m we keep miss[m], the probability that m
- *   has NOT received any copy: ext(m) for each neighbour that hears us (the chance that m misses every copy
- *   from its neighbours beyond our range, neighbour-table.ts; 1 for a neighbour that hears few of ours, such as
- *   a bridge or the next node of a chain), then for every transmitter t
- *   we hear send the frame, miss[m] ×= 1 - hear(m, t) (m's receive ratio of t's beacons), and miss[t] = 0.
+ *   has probably got the frame already, judged from the two-hop view (_two-hop.ts: beacons say who hears whom,
+ *   how well, and over how many beacons; ratios over fewer than TRUST_SAMPLES are not trusted). Per queued
+ *   relay and per neighbour m we keep miss[m], the probability that m has NOT received any copy: 1 for each
+ *   neighbour that hears us; for every transmitter t we hear send the frame, miss[m] ×= 1 - hear(m, t) (m's
+ *   receive ratio of t's beacons) and miss[t] = 0; then the nodes that got t's copy and rank below us for this
+ *   message (per-message tie-break, _tie-break.ts) count as relays for the neighbours they reach, so that of
+ *   several nodes that could cover the same neighbour exactly one does, never both and never neither.
  *   The relay is cancelled (or never queued) when every miss[m] ≤ coverMiss (default 0.1). A neighbour
  *   whose beacons we have not heard yet, or that hears no overheard transmitter, keeps miss = 1 and so forces
  *   the relay: no coverage hole is left where our view is incomplete (#8274, #6863); a node with no usable
- *   neighbour at all (just booted) relays like a plain flood. This is self-pruning
- *   broadcast with a probabilistic coverage test instead of a fixed overheard-copies count.
+ *   neighbour at all (just booted) relays like a plain flood. This is self-pruning broadcast with a
+ *   probabilistic coverage test and a priority order (Wu & Dai's coverage condition) instead of a fixed
+ *   overheard-copies count. There is no discount for copies a neighbour might get later from beyond our range
+ *   (an earlier guess, "ext", starved cluster bridges: their far side gets the frame only through them).
  *
  * Delay (ESP-NOW: slotMs ≈ one frame's airtime, default 2 ms), f = (rssi + 90) / 50 clamped to [0, 1]
  * (0 = weak):
@@ -34,11 +37,13 @@
  * overheard copies cover it first: it waits out the contention window (18–24 slots) for that. At most
  * one extra copy per relay.
  *
- * Memory: miss is a Uint8Array of pool slots × neighbour capacity (probability × 255), allocated here once.
+ * Memory: miss is a Uint8Array of pool slots × neighbour capacity (probability × 255), seen one bit per pool
+ * slot and tie-break candidate (2 words a slot with 32 neighbours), both allocated here once.
  */
 import type { FramePool } from './_frame-pool.ts';
 import type { NeighbourTable } from './neighbour-table.ts';
 import { BeaconFlag } from './beacon.ts';
+import { createTieBreak } from './_tie-break.ts';
 
 /**
  * No single link is trusted beyond 0.96 (245/255): a ratio measured over 32 beacons reads 32/32 on a 90 %
@@ -95,6 +100,10 @@ export function createFlood(init: FloodInit): (c: FloodComponents) => Flood {
     const miss = new Uint8Array(pool.cap * C);
     /** 1 for a relay queued without any neighbour view: it is never cancelled */
     const blind = new Uint8Array(pool.cap);
+    const tie = createTieBreak(nbrs);
+    const W = tie.words;
+    /** per pool slot, W words: the tie-break candidates counted so far (each counts once per frame) */
+    const seen = new Uint32Array(pool.cap * W);
 
     /** signal weight: 0 at -90 dBm (weak, far) .. 1 at -40 dBm (strong, near) */
     function weight(rssi: number): number {
@@ -151,7 +160,7 @@ export function createFlood(init: FloodInit): (c: FloodComponents) => Flood {
       let known = 0;
       for (let m = 0; m < C; m++) {
         const r = flags[m] & BeaconFlag.Repeater;
-        miss[base + m] = usable[m] ? nbrs.ext[m] : r ? 255 : 0;
+        miss[base + m] = usable[m] || r ? 255 : 0;
         known += usable[m] | r;
       }
       // no usable neighbour known yet (just booted, or all links one-way so far): we cannot judge coverage,
@@ -161,7 +170,10 @@ export function createFlood(init: FloodInit): (c: FloodComponents) => Flood {
         return slot * (1 + c.rand() * 4);
       }
       blind[s] = 0;
-      if (fold(s, t)) return -1;
+      fold(s, t);
+      seen.fill(0, s * W, (s + 1) * W);
+      tie.defer(miss, base, t, pool.src[s], pool.seq[s], thresh, seen, s * W);
+      if (fold(s, -1)) return -1;
       // greedy set cover: whoever would reach the most uncovered neighbours goes first; signal weight
       // (weak = far = earlier) breaks near-ties, and the random part separates equals
       const u = need(s);
@@ -171,13 +183,18 @@ export function createFlood(init: FloodInit): (c: FloodComponents) => Flood {
     function overheard(s: number, t: number): boolean {
       if (policy === 'flood') return false;
       if (policy === 'managed-flood') return true;
-      return blind[s] === 0 && fold(s, t);
+      if (blind[s] !== 0) return false;
+      if (fold(s, t)) return true;
+      // the nodes that got this copy may take over neighbours it missed
+      tie.defer(miss, s * C, t, pool.src[s], pool.seq[s], thresh, seen, s * W);
+      return fold(s, -1);
     }
 
     function sent(s: number): number {
       if (policy !== 'meshwork' || blind[s]) return -1;
       const base = s * C;
-      const out = nbrs.out;
+      // the neighbours' reports of our beacons, as far as they may be trusted (_two-hop.ts)
+      const out = nbrs.two.sure;
       const flags = nbrs.flags;
       let all = true;
       for (let m = 0; m < C; m++) {

@@ -15,22 +15,20 @@
  * from them (any authenticated frame whose transmitter is known: beacons, adverts, acks, flood relays), so a
  * neighbour whose beacons happen to be lost three times in a row is not dropped while it is clearly talking.
  *
- * Two-hop view, for managed flooding without coverage holes (flood.ts): hear[m·cap + t] is neighbour m's
- * receive ratio of neighbour t (from m's beacon), so a node knows which of its neighbours heard a relay by t.
- * ext[m] is what m's beacon says about the nodes beyond our table: the chance (× 255) that m misses every copy
- * from its neighbours we cannot hear, if each of them relays with probability OUTSIDE_RELAY. A flood relay
- * mostly reaches a neighbour on the far side of our range after that neighbour got the frame from there
- * (measured: 56 % of meshwork relays on 100-node random meshes went to neighbours that all had the frame, most
- * of them from nodes we cannot hear). Only a neighbour that hears at least INSIDE_MIN of our neighbours well
- * (ratio ≥ 0.5) gets the discount: a bridge to another cluster, or the next node of a chain, hears few of them
- * and keeps 255, so it is never assumed covered from beyond (its far side may be reachable only through it).
+ * Two-hop view, for managed flooding without coverage holes (flood.ts), in _two-hop.ts: hear[m·cap + t] is
+ * neighbour m's receive ratio of neighbour t (from m's beacon), so a node knows which of its neighbours heard a
+ * relay by t; and the far nodes each neighbour hears (two hops away), so that flooding can count on the
+ * nodes that got a copy beyond our range. Our beacon tells, for each entry, how many beacon slots its ratio is
+ * measured over (neighbours trust a ratio only from a few samples up) and whether that neighbour is a leaf.
  *
  * Capacity from RouterInit (board profile): all columns are typed arrays of `cap` (hear is cap²); a full
  * table evicts its worst entry for a newcomer only when that entry is unusable or the newcomer is at least
  * 6 dB stronger, so a crowd of marginal nodes cannot churn out the good links; otherwise it refuses.
  */
-import { METRIC_INF } from './beacon.ts';
+import { BeaconFlag, BeaconInfo, METRIC_INF } from './beacon.ts';
 import type { Beacon } from './beacon.ts';
+import { createTwoHop } from './_two-hop.ts';
+import type { TwoHop } from './_two-hop.ts';
 
 export interface NeighbourTableInit {
   capacity: number;
@@ -45,6 +43,7 @@ export interface NeighbourTableInit {
 
 export interface NeighbourTable {
   readonly cap: number;
+  readonly selfId: number;
   /** neighbour id per slot, 0 = free */
   readonly ids: Uint32Array;
   /** hear[m * cap + t]: neighbour m's receive ratio (0..255) of neighbour t, from m's last beacon */
@@ -57,9 +56,8 @@ export interface NeighbourTable {
   readonly routeSeq: Uint16Array;
   /** per slot: 1 while the link is usable both ways (cost < METRIC_INF as of the last beacon or expire pass) */
   readonly usable: Uint8Array;
-  /** per slot: chance × 255 that the neighbour misses every copy from its neighbours beyond our table
-   *  (255: no discount); see the file header */
-  readonly ext: Uint8Array;
+  /** the two-hop view (_two-hop.ts): hear above, trusted ratios, far nodes */
+  readonly two: TwoHop;
   slotOf(id: number): number;
   /** slot of the neighbour whose id & 0x7fff is `short`, or -1 (the frame's hop field carries 15 bits) */
   slotOfShort(short: number): number;
@@ -104,12 +102,6 @@ function popcount32(v: number): number {
 /** beacons remembered per neighbour: 32, so that a 90 % link reads as perfect only 3 % of the time (flood.ts
  *  trusts these ratios to cancel relays; 16 beacons would show 16/16 on a 90 % link 18 % of the time) */
 const HISTORY = 32;
-/** assumed relay probability of a neighbour's neighbours beyond our table (ext). Measured (100-node random
- *  meshes, seeds 1-3, 300 s; and a 100-node clusters mesh, seed 2): 0.3 keeps clusters at 100 % reach; 0.35
- *  saves ~8 % more frames but drops clusters to 96.6 %, 0.45 to 95 % (bridges starved) */
-const OUTSIDE_RELAY = 0.3;
-/** a neighbour must hear this many of our neighbours at ratio ≥ 0.5 for the ext discount (2 starved bridges) */
-const INSIDE_MIN = 3;
 
 export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
   const cap = init.capacity;
@@ -120,7 +112,7 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
   const maxFail = init.maxFailures === undefined ? 2 : init.maxFailures;
   const ids = new Uint32Array(cap);
   const shorts = new Int32Array(cap).fill(-1);
-  const hear = new Uint8Array(cap * cap);
+  const rows = createTwoHop(cap, selfId, ids);
   const out = new Uint8Array(cap);
   const flags = new Uint8Array(cap);
   const routeSeq = new Uint16Array(cap);
@@ -133,9 +125,10 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
   const rssiAvg = new Float32Array(cap);
   const failures = new Uint8Array(cap);
   const usable = new Uint8Array(cap);
-  const ext = new Uint8Array(cap).fill(255);
   let count = 0;
   let changed = false;
+  /** beacon slots behind the last rxRatio() result (fill() reports it) */
+  let rxN = 0;
 
   function slotOf(id: number): number {
     return id === 0 ? -1 : ids.indexOf(id >>> 0);
@@ -144,12 +137,10 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
   function clear(s: number): void {
     ids[s] = 0;
     shorts[s] = -1;
-    hear.fill(0, s * cap, (s + 1) * cap);
-    for (let r = 0; r < cap; r++) hear[r * cap + s] = 0;
+    rows.clear(s);
     out[s] = 0;
     flags[s] = 0;
     usable[s] = 0;
-    ext[s] = 255;
     failures[s] = 0;
   }
 
@@ -163,6 +154,7 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
       h = missed >= HISTORY ? 0 : (h << missed) >>> 0;
       n = n + missed > HISTORY ? HISTORY : n + missed;
     }
+    rxN = n;
     if (n === 0) return 0;
     return Math.round((popcount32(h) * 255) / n);
   }
@@ -224,6 +216,7 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
       }
       clear(s);
       ids[s] = id;
+      rows.adopt(s, id);
       shorts[s] = id & 0x7fff;
       hist[s] = 0;
       seen[s] = 0;
@@ -250,25 +243,7 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
     flags[s] = b.flags;
     routeSeq[s] = b.routeSeq;
     // the two-hop view: row s = what s hears; our own entry is df
-    const row = s * cap;
-    hear.fill(0, row, row + cap);
-    let df = 0;
-    let x = 1;
-    for (let i = 0; i < b.n; i++) {
-      const e = b.ids[i];
-      if (e === selfId) {
-        df = b.ratios[i];
-      } else {
-        const t = e === 0 ? -1 : ids.indexOf(e);
-        if (t >= 0 && t !== s) hear[row + t] = b.ratios[i];
-        else if (t < 0 && e !== 0) x *= 1 - (OUTSIDE_RELAY * b.ratios[i]) / 255;
-      }
-    }
-    let inside = 0;
-    for (let t = 0; t < cap; t++) if (hear[row + t] >= 128) inside++;
-    // rounded up: never believe a neighbour better covered than the estimate says
-    ext[s] = inside >= INSIDE_MIN ? Math.ceil(255 * x) : 255;
-    out[s] = df;
+    out[s] = rows.row(s, b);
     noteUsable(s, now);
     return s;
   }
@@ -313,6 +288,7 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
       if (ids[s] === 0) continue;
       b.ids[n] = ids[s];
       b.ratios[n] = rxRatio(s, now);
+      b.info[n] = rxN | (flags[s] & BeaconFlag.Leaf ? BeaconInfo.Leaf : 0);
       n++;
     }
     b.n = n;
@@ -321,13 +297,14 @@ export function createNeighbourTable(init: NeighbourTableInit): NeighbourTable {
 
   return {
     cap: cap,
+    selfId: selfId,
     ids: ids,
-    hear: hear,
+    hear: rows.view.hear,
     out: out,
     flags: flags,
     routeSeq: routeSeq,
     usable: usable,
-    ext: ext,
+    two: rows.view,
     slotOf: slotOf,
     slotOfShort: function (short: number): number {
       return shorts.indexOf(short & 0x7fff);

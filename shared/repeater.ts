@@ -119,7 +119,7 @@ export function createRepeater(init: RepeaterInit): (c: RepeaterComponents) => R
     let ovNext = 0;
     const seqs = createSeqAllocator({ block: init.seqPersistBlock !== undefined ? init.seqPersistBlock : 256 })({ store: c.store });
     // the beacon: a header only, flags Repeater, no entries (beacon.ts); body and frame buffers made once
-    const bcn = { flags: BeaconFlag.Repeater, seq: 0, intervalMs: 2000, routeSeq: 0, n: 0, ids: new Uint32Array(0), ratios: new Uint8Array(0) };
+    const bcn = { flags: BeaconFlag.Repeater, seq: 0, intervalMs: 2000, routeSeq: 0, n: 0, ids: new Uint32Array(0), ratios: new Uint8Array(0), info: new Uint8Array(0) };
     const body = new Uint8Array(beaconLength(0));
     const txBuf = new Uint8Array(96);
     let beaconAt = -1;

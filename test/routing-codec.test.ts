@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  ADVERT_MAX_ENTRIES, AdvertKind, BEACON_MAX_ENTRIES, CodecStatus, METRIC_INF, advertLength, beaconLength,
+  ADVERT_MAX_ENTRIES, AdvertKind, BEACON_MAX_ENTRIES, BeaconInfo, CodecStatus, METRIC_INF, advertLength, beaconLength,
   decodeAdvert, decodeBeacon, encodeAdvert, encodeBeacon, newAdvert, newBeacon,
 } from '../shared/beacon.ts';
 import { MAX_PAYLOAD_LEN } from '../shared/frame.ts';
@@ -24,30 +24,37 @@ describe('beacon codec', () => {
     fc.assert(fc.property(
       fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 655350 }),
       fc.integer({ min: 0, max: 0xffff }),
-      fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 255 })), { maxLength: BEACON_MAX_ENTRIES }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 32 }), fc.boolean()),
+        { maxLength: BEACON_MAX_ENTRIES }),
       (flags, seq, iv, rseq, entries) => {
         const b = newBeacon();
         b.flags = flags; b.seq = seq; b.intervalMs = Math.floor(iv / 10) * 10; b.routeSeq = rseq; b.n = entries.length;
-        entries.forEach(([id, r], i) => { b.ids[i] = id; b.ratios[i] = r; });
+        entries.forEach(([id, r, k, leaf], i) => { b.ids[i] = id; b.ratios[i] = r; b.info[i] = k | (leaf ? BeaconInfo.Leaf : 0); });
         const out = new Uint8Array(300);
         const n = encodeBeacon(b, out, 3);
-        expect(n).toBe(8 + 5 * entries.length);
+        expect(n).toBe(8 + 6 * entries.length);
         const dv = new DataView(out.buffer, 3);
-        expect(out[3] >> 4).toBe(1);
+        expect(out[3] >> 4).toBe(2);
         expect(out[3] & 15).toBe(flags);
         expect(dv.getUint8(1)).toBe(entries.length);
         expect(dv.getUint16(2)).toBe(seq);
         expect(dv.getUint16(4) * 10).toBe(b.intervalMs);
         expect(dv.getUint16(6)).toBe(rseq);
-        entries.forEach(([id, r], i) => {
-          expect(dv.getUint32(8 + 5 * i)).toBe(id);
-          expect(dv.getUint8(12 + 5 * i)).toBe(r);
+        entries.forEach(([id, r, k, leaf], i) => {
+          expect(dv.getUint32(8 + 6 * i)).toBe(id);
+          expect(dv.getUint8(12 + 6 * i)).toBe(r);
+          // the info byte: samples in the low 6 bits, leaf in bit 6, bit 7 reserved (0)
+          expect(dv.getUint8(13 + 6 * i) & 0x3f).toBe(k);
+          expect((dv.getUint8(13 + 6 * i) >> 6) & 1).toBe(leaf ? 1 : 0);
+          expect(dv.getUint8(13 + 6 * i) >> 7).toBe(0);
         });
         const d = newBeacon();
         expect(decodeBeacon(out, 3, n, d)).toBe(CodecStatus.Ok);
         expect([d.flags, d.seq, d.intervalMs, d.routeSeq, d.n]).toEqual([flags, seq, b.intervalMs, rseq, entries.length]);
         expect(Array.from(d.ids.subarray(0, d.n))).toEqual(entries.map((e) => e[0]));
         expect(Array.from(d.ratios.subarray(0, d.n))).toEqual(entries.map((e) => e[1]));
+        expect(Array.from(d.info.subarray(0, d.n)).map((x) => x & BeaconInfo.Samples)).toEqual(entries.map((e) => e[2]));
+        expect(Array.from(d.info.subarray(0, d.n)).map((x) => (x & BeaconInfo.Leaf) !== 0)).toEqual(entries.map((e) => e[3]));
       },
     ), { numRuns: 300 });
   });
@@ -87,8 +94,8 @@ describe('beacon codec', () => {
     b.n = BEACON_MAX_ENTRIES + 1;
     expect(encodeBeacon(b, new Uint8Array(300), 0)).toBe(-1);
     b.n = 3;
-    expect(encodeBeacon(b, new Uint8Array(22), 0)).toBe(-1);
-    expect(encodeBeacon(b, new Uint8Array(23), 0)).toBe(23);
+    expect(encodeBeacon(b, new Uint8Array(25), 0)).toBe(-1);
+    expect(encodeBeacon(b, new Uint8Array(26), 0)).toBe(26);
     const a = newAdvert();
     a.n = 2;
     expect(encodeAdvert(a, new Uint8Array(19), 0)).toBe(-1);
@@ -107,7 +114,10 @@ describe('beacon codec', () => {
       if (sb === CodecStatus.Ok) {
         expect(len).toBeGreaterThanOrEqual(beaconLength(b.n));
         expect(b.n).toBeLessThanOrEqual(BEACON_MAX_ENTRIES);
-        for (let i = 0; i < b.n; i++) expect(b.ratios[i]).toBe(buf[8 + 5 * i + 4]);
+        for (let i = 0; i < b.n; i++) {
+          expect(b.ratios[i]).toBe(buf[8 + 6 * i + 4]);
+          expect(b.info[i]).toBe(buf[8 + 6 * i + 5] & 0x7f);
+        }
       } else expect([CodecStatus.TooShort, CodecStatus.BadVersion, CodecStatus.BadCount]).toContain(sb);
       const sa = decodeAdvert(buf, 0, len, a);
       if (sa === CodecStatus.Ok) {
@@ -119,14 +129,16 @@ describe('beacon codec', () => {
 
   test('specific refusals', () => {
     const b = newBeacon();
-    const ok = new Uint8Array([0x10, 1, 0, 1, 0, 200, 0, 7, 0, 0, 0, 5, 128]);
+    const ok = new Uint8Array([0x20, 1, 0, 1, 0, 200, 0, 7, 0, 0, 0, 5, 128, 9]);
     expect(decodeBeacon(ok, 0, ok.length, b)).toBe(CodecStatus.Ok);
+    expect([b.ids[0], b.ratios[0], b.info[0]]).toEqual([5, 128, 9]);
     expect(decodeBeacon(ok, 0, 7, b)).toBe(CodecStatus.TooShort);
-    expect(decodeBeacon(ok, 0, 12, b)).toBe(CodecStatus.BadCount); // says 1 entry, holds 4 of its 5 bytes
+    expect(decodeBeacon(ok, 0, 13, b)).toBe(CodecStatus.BadCount); // says 1 entry, holds 5 of its 6 bytes
     expect(decodeBeacon(ok, 0, 50, b)).toBe(CodecStatus.TooShort); // len beyond the buffer
-    const v2 = ok.slice(); v2[0] = 0x20;
-    expect(decodeBeacon(v2, 0, v2.length, b)).toBe(CodecStatus.BadVersion);
-    const many = new Uint8Array(250); many[0] = 0x10; many[1] = BEACON_MAX_ENTRIES + 1;
+    // version 1 (5-byte entries, no info byte) is refused: its entries would be misread
+    const v1 = ok.slice(0, 13); v1[0] = 0x10;
+    expect(decodeBeacon(v1, 0, v1.length, b)).toBe(CodecStatus.BadVersion);
+    const many = new Uint8Array(250); many[0] = 0x20; many[1] = BEACON_MAX_ENTRIES + 1;
     expect(decodeBeacon(many, 0, 250, b)).toBe(CodecStatus.BadCount);
     const a = newAdvert();
     const adv = new Uint8Array(250); adv[0] = 0x10; adv[1] = ADVERT_MAX_ENTRIES + 1;
