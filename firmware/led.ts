@@ -9,14 +9,10 @@
  */
 export const enum LedPattern { Off = 0, Boot = 1, Alone = 2, Linked = 3, Unprovisioned = 4, Fault = 5 }
 
-const PATTERNS: number[][] = [
-  [],
-  [100, 100],
-  [60, 940],
-  [30, 2970],
-  [1000, 1000],
-  [60, 140, 60, 1740],
-];
+/** on/off durations (ms) of every pattern, one after another; pattern p is STEPS[AT[p] .. AT[p + 1]) (Off: none).
+ *  One typed array instead of an array of arrays: ~20 JsVars less on the C3 */
+const STEPS = new Uint16Array([100, 100, 60, 940, 30, 2970, 1000, 1000, 60, 140, 60, 1740]);
+const AT = new Uint8Array([0, 0, 2, 4, 6, 8, 12]);
 
 export interface Led { set(p: number): void; current(): number; stop(): void }
 
@@ -27,17 +23,17 @@ export function createLed(c: { write(on: boolean): void; setTimer(fn: () => void
 
   function next(): void {
     timer = -1;
-    const seq = PATTERNS[pattern];
-    if (seq.length === 0) { c.write(false); return; }
+    const n = AT[pattern + 1] - AT[pattern];
+    if (n === 0) { c.write(false); return; }
     c.write(step % 2 === 0);
-    const ms = seq[step];
-    step = (step + 1) % seq.length;
+    const ms = STEPS[AT[pattern] + step];
+    step = (step + 1) % n;
     timer = c.setTimer(next, ms);
   }
 
   return {
     set: function (p: number) {
-      if (p === pattern || !(p >= 0 && p < PATTERNS.length)) return;
+      if (p === pattern || !(p >= 0 && p < AT.length - 1)) return;
       pattern = p;
       step = 0;
       if (timer >= 0) c.clearTimer(timer);

@@ -27,7 +27,7 @@
  * the sender's flood (which routers fall back to when they know no route).
  * Memory: the pool's buffers, the dedup cache and the rate limiter, all fixed at start.
  */
-import { BROADCAST, Flag, FrameStatus, FrameType, decodeHeader, newHeader } from './frame.ts';
+import { BROADCAST, Flag, FrameStatus, FrameType, MAX_FRAME_LEN, decodeHeader, newHeader } from './frame.ts';
 import type { Aes128, Store } from './ports.ts';
 import { BeaconFlag, beaconLength, encodeBeacon } from './beacon.ts';
 import { createSeqAllocator } from './seqno.ts';
@@ -177,7 +177,9 @@ export function createRepeater(init: RepeaterInit): (c: RepeaterComponents) => R
         return;
       }
       pool.state[s] = SlotState.Relay;
-      pool.buf[s].set(frame.subarray(0, len));
+      // no view (an allocation) unless the frame sits in a buffer longer than any frame
+      if (frame.length <= MAX_FRAME_LEN) pool.buf[s].set(frame);
+      else pool.buf[s].set(frame.subarray(0, len));
       pool.len[s] = len;
       pool.src[s] = h.src;
       pool.seq[s] = h.seq;
