@@ -46,6 +46,38 @@ function routeTo(node: EmulatedNode, clock: VirtualClock, dst: number): boolean 
   return false;
 }
 
+/** a line of nodes on stock Wi-Fi + dgram (soft-AP / station links), one board each */
+function wifiLine(boards: string[]) {
+  const clock = new VirtualClock();
+  const world = createWifiWorld({ rssi: (a, b) => line(a, b), defer: (fn) => { clock.schedule(clock.now() + 2, fn); } });
+  const nodes = boards.map((b, i) => bootNode({
+    code: code[b], board: b, clock, cfg: { id: ID(i), radio: { password: 'emulated-mesh-pw' } }, modules: world.modules('n' + i),
+  }));
+  return { clock, nodes };
+}
+
+/**
+ * Texts from `from` to `to` until one arrives. Wi-Fi links still settle after the first route (the 2-cycle
+ * rule makes a node leave an upstream and rescan, 5 s back-off), and the routers' jitter comes from
+ * Math.random: a message sent during a re-join can be lost, as on a board. A node would retry; so does the
+ * test, at most 6 times, 10 s apart. Each text arrives at most once (dedup across the AP and station sides).
+ */
+function sendUntilDelivered(from: EmulatedNode, to: EmulatedNode, dst: number, clock: VirtualClock, label: string): ReturnType<EmulatedNode['deliveries']> {
+  const sent: string[] = [];
+  let got: ReturnType<EmulatedNode['deliveries']> = [];
+  for (let k = 0; k < 6 && got.length === 0; k++) {
+    const text = label + k;
+    sent.push(text);
+    const id = from.command('send', { d: dst, p: app.encode({ t: 'tx', m: text }) });
+    clock.advance(10_000);
+    expect(from.reply(id)).toMatchObject({ ok: true });
+    got = to.deliveries().filter((d) => sent.includes(d.msg?.m));
+  }
+  expect(got.length).toBeGreaterThanOrEqual(1);
+  expect(new Set(got.map((d) => d.msg.m)).size).toBe(got.length);
+  return got;
+}
+
 describe('firmware bundles meshed in the Espruino emulation', () => {
   it('ESP-NOW, 5 nodes in a line: handshake, a text crosses every hop, the far node answers a ping', () => {
     const { clock, nodes } = espnowLine(5);
@@ -100,52 +132,19 @@ describe('firmware bundles meshed in the Espruino emulation', () => {
   }, 60_000);
 
   it('stock Wi-Fi + dgram (soft-AP / station links), 4 nodes in a line: a message crosses', () => {
-    const clock = new VirtualClock();
-    const world = createWifiWorld({ rssi: (a, b) => line(a, b), defer: (fn) => { clock.schedule(clock.now() + 2, fn); } });
-    const nodes = [0, 1, 2, 3].map((i) => bootNode({
-      code: code.esp32, board: 'esp32', clock, cfg: { id: ID(i), radio: { password: 'emulated-mesh-pw' } }, modules: world.modules('n' + i),
-    }));
+    const { clock, nodes } = wifiLine(['esp32', 'esp32', 'esp32', 'esp32']);
     expect(routeTo(nodes[0], clock, ID(3))).toBe(true);
-    // Wi-Fi links still settle after the first route (the 2-cycle rule makes a node leave an upstream and
-    // rescan, 5 s back-off), and the routers' jitter comes from Math.random: a message sent during a re-join
-    // can be lost, as on a board. A node would retry; so does the test, at most 6 times, 10 s apart.
-    const sent: string[] = [];
-    let got: ReturnType<EmulatedNode['deliveries']> = [];
-    for (let k = 0; k < 6 && got.length === 0; k++) {
-      const text = 'over wifi #' + k;
-      sent.push(text);
-      const id = nodes[0].command('send', { d: ID(3), p: app.encode({ t: 'tx', m: text }) });
-      clock.advance(10_000);
-      expect(nodes[0].reply(id)).toMatchObject({ ok: true });
-      got = nodes[3].deliveries().filter((d) => sent.includes(d.msg?.m));
-    }
-    expect(got.length).toBeGreaterThanOrEqual(1);
-    // each text at most once (dedup across the AP and station sides), and never straight from n0
-    expect(new Set(got.map((d) => d.msg.m)).size).toBe(got.length);
+    const got = sendUntilDelivered(nodes[0], nodes[3], ID(3), clock, 'over wifi #');
+    // never straight from n0
     for (const d of got) expect(d.h).toBeGreaterThanOrEqual(1);
   }, 90_000);
 
   it('the ESP32-C3 bundle (the repeater) between two ESP32 routers on Wi-Fi: it says what it is, and a text crosses it', () => {
-    const clock = new VirtualClock();
-    const world = createWifiWorld({ rssi: (a, b) => line(a, b), defer: (fn) => { clock.schedule(clock.now() + 2, fn); } });
-    const boards = ['esp32', 'esp32-c3', 'esp32-c3', 'esp32'];
-    const nodes = boards.map((b, i) => bootNode({
-      code: code[b], board: b, clock, cfg: { id: ID(i), radio: { password: 'emulated-mesh-pw' } }, modules: world.modules('n' + i),
-    }));
+    const { clock, nodes } = wifiLine(['esp32', 'esp32-c3', 'esp32-c3', 'esp32']);
     clock.advance(100);
     expect(nodes[1].hello()).toMatchObject({ id: ID(1), board: 'esp32-c3', role: 'repeater', caps: ['get', 'set', 'tx', 'reboot'] });
     clock.advance(60_000); // Wi-Fi links form; no route will cross the repeaters
-    const sent: string[] = [];
-    let got: ReturnType<EmulatedNode['deliveries']> = [];
-    for (let k = 0; k < 6 && got.length === 0; k++) {
-      const text = 'across the repeaters #' + k;
-      sent.push(text);
-      const id = nodes[0].command('send', { d: ID(3), p: app.encode({ t: 'tx', m: text }) });
-      clock.advance(10_000);
-      expect(nodes[0].reply(id)).toMatchObject({ ok: true });
-      got = nodes[3].deliveries().filter((d) => sent.includes(d.msg?.m));
-    }
-    expect(got.length).toBeGreaterThanOrEqual(1);
+    const got = sendUntilDelivered(nodes[0], nodes[3], ID(3), clock, 'across the repeaters #');
     // n0 and n3 share no Wi-Fi segment (each links only to its neighbours' soft-APs): a repeater carried it
     for (const d of got) expect(d.h).toBeGreaterThanOrEqual(1);
     const st = [1, 2].map((i) => nodes[i].command('get', { w: 'st' }));
