@@ -29,10 +29,11 @@ import type { NeighbourTable } from './neighbour-table.ts';
 const HAS_MIN = 128;
 /** a candidate that our neighbour m hears less well than this (0.5) is not counted as covering m */
 const REACH_MIN = 128;
-/** neighbours hearing fewer nodes than this well (us included) get no tie-break credit. Measured (100-node
- *  meshes, default traffic, seeds 1-8): without it an edge node on three weak links (random seed 1, node 88)
- *  missed 4 of 20 broadcasts that pure flooding delivered; 5 costs ~1 % more relays */
-const DEG_MIN = 5;
+/** neighbours hearing fewer nodes than this well (us included) get no tie-break credit, and only they get a
+ *  second copy (flood.ts). Measured (100-node meshes, default traffic, seeds 1-8): without it an edge node on
+ *  three weak links (random seed 1, node 88) missed 4 of 20 broadcasts that pure flooding delivered; 5 costs
+ *  ~1 % more relays */
+export const DEG_MIN = 5;
 /** no single link is trusted beyond 0.96: see flood.ts Q_CAP */
 const Q_CAP = 245;
 
