@@ -41,8 +41,8 @@ test-espruino: install
 	@if [ -z "$$ESPRUINO_BIN" ]; then echo "test-espruino: SKIPPED: set ESPRUINO_BIN to an Espruino Linux binary"; exit 0; fi
 	node test/run-tests.mjs test/bundle-vectors test/memory-budget test/aes test/fragmentation test/build test/congestion test/routing-espruino test/espruino-mesh test/emulated-mesh
 
-# every benchmark; the routing one in its --quick form (the full one, bench-routing, runs for hours
-# while the meshwork policy's control traffic is being fixed: see README)
+# every benchmark; the routing one in its --quick form (the full one, bench-routing, takes ~45 minutes on a
+# 2-core machine, most of it the 1000-node hour of section 6)
 bench: install
 	@for f in bench/*.ts; do echo "== $$f"; if [ "$$f" = bench/routing.ts ]; then npx tsx $$f --quick || exit 1; else npx tsx $$f || exit 1; fi; done
 

@@ -59,11 +59,12 @@ import { createTieBreak, DEG_MIN } from './_tie-break.ts';
  * No single link is trusted beyond 0.96 (245/255): a ratio measured over 32 beacons reads 32/32 on a 90 %
  * link 3 % of the time, and then one overheard copy would wrongly count as covering. With the cap a copy
  * over a link measured ≥ 0.9 still covers at the default coverMiss 0.1, and weaker links need two.
- * Measured on 60-node random meshes (mini-air, 3 seeds × 8 broadcasts, frames per broadcast including the
- * extra copies; pure flooding = 60): no loss 25.4 (0.42×, reach 100 %); 10 % loss on every link 40.1
- * (0.67×, reach 99.6 %, pure flooding 99.7 %); 20 % loss 54.8 (0.92×, 99.5 %, pure flooding 99.2 %);
- * Meshtastic-style managed flooding: 21–27 frames but reach 83–89 %. coverMiss 0.05 costs ~10 % more frames
- * for the same reach; 0.15 saves ~15 % and drops reach to ~98.5 %.
+ * Measured on 60-node random meshes (mini-air, seeds 61-63 × 8 broadcasts, frames per broadcast including
+ * second copies; the graphs leave a few nodes unconnected, so pure flooding's reach is the ceiling): no loss
+ * 21.8 frames (flooding 58.6: 0.37×) at flooding's reach (97.7 %); 10 % loss on every link 29.9 (0.53×),
+ * reach 93.0 % (flooding 93.4 %); 20 % loss 37.0 (0.67×), 93.1 % (flooding 91.9 %). Meshtastic-style managed
+ * flooding: 17–21 frames, 65–72 % reach. Earlier, before the tie-break: coverMiss 0.05 cost ~10 % more frames
+ * for the same reach; 0.15 saved ~15 % and dropped reach to ~98.5 %.
  */
 const Q_CAP = 245;
 /**
