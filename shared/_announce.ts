@@ -23,7 +23,7 @@ import {
   AdvertKind, BeaconFlag, CodecStatus, METRIC_INF, ADVERT_MAX_ENTRIES, decodeAdvert, decodeBeacon, encodeAdvert,
   newAdvert, newBeacon,
 } from './beacon.ts';
-import { RouteChange, seqNewer16 } from './route-table.ts';
+import { RouteChange, seqNewer16 } from './route-types.ts';
 import type { RouteTable } from './route-table.ts';
 import type { NeighbourTable } from './neighbour-table.ts';
 import type { AirtimeGovernor } from './airtime-governor.ts';

@@ -12,7 +12,7 @@
 import { FrameType } from './frame.ts';
 import { AdvertKind, ADVERT_MAX_ENTRIES, encodeAdvert, newAdvert } from './beacon.ts';
 import type { Advert } from './beacon.ts';
-import { seqNewer16 } from './route-table.ts';
+import { seqNewer16 } from './route-types.ts';
 import type { RouteTable } from './route-table.ts';
 import { BUDGET_REQUEST } from './_control-budget.ts';
 import type { ControlBudget } from './_control-budget.ts';

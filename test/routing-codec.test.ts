@@ -10,7 +10,7 @@ import {
 } from '../shared/beacon.ts';
 import { MAX_PAYLOAD_LEN } from '../shared/frame.ts';
 import { AckKind, ackU32, encodeE2eAck, encodeHopAck, floodField, routedField, ROUTED } from '../shared/unicast.ts';
-import { seqNewer16 } from '../shared/route-table.ts';
+import { seqNewer16 } from '../shared/route-types.ts';
 
 describe('beacon codec', () => {
   test('the largest beacon and advert fit one frame payload', () => {

@@ -6,7 +6,8 @@
 import { describe, expect, test } from 'vitest';
 import { createMiniAir, line, grid, rng01, type MiniAir } from './support/mini-air.ts';
 import { hopsFrom, loops, snapshot, walk } from './support/route-walk.ts';
-import { createRouteTable, RouteChange } from '../shared/route-table.ts';
+import { createRouteTable } from '../shared/route-table.ts';
+import { RouteChange } from '../shared/route-types.ts';
 import { GATEWAY } from '../shared/router.ts';
 import { METRIC_INF, newAdvert } from '../shared/beacon.ts';
 
