@@ -42,6 +42,12 @@ export interface OutboxInit {
   role: Role;
   mesh: boolean;
   hopLimit: number;
+  /**
+   * hop limit of own frames sent along a route (the router's clamp): a route is loop-free, and the path with
+   * the best ETX often takes more, better hops than the fewest-hop path a flood finds (clusters seed 12: every
+   * lost unicast was a routed frame that ran out of 10 hops on an 11+-hop route)
+   */
+  routedHops: number;
   e2eTimeoutMs: number;
   /** e2e slots (capacities.pending) */
   slots: number;
@@ -90,6 +96,7 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
   const mesh = init.mesh;
   const relays = init.role !== 'leaf';
   const hopLimit = init.hopLimit;
+  const routedHops = init.routedHops;
   return function (c) {
     const pool = c.pool;
     const stats = c.stats;
@@ -142,8 +149,8 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
     }
 
     /** seal into a pool slot and fill its fields; the slot's length, or a negative code (slot freed) */
-    function sealSlot(s: number, type: number, flags: number, dst: number, field: number, body: Uint8Array): number {
-      const n = sealOwn(type, flags, dst, hopLimit, field, body, pool.buf[s]);
+    function sealSlot(s: number, type: number, flags: number, dst: number, hops: number, field: number, body: Uint8Array): number {
+      const n = sealOwn(type, flags, dst, hops, field, body, pool.buf[s]);
       if (n <= 0) {
         pool.free(s);
         return n;
@@ -152,7 +159,7 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
       pool.src[s] = selfId;
       pool.seq[s] = th.seq;
       pool.dst[s] = dst;
-      pool.hop[s] = hopLimit;
+      pool.hop[s] = hops;
       return n;
     }
 
@@ -161,7 +168,7 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
       if (nh !== 0) {
         const s = pool.alloc();
         if (s >= 0) {
-          const n = sealSlot(s, type, flags, dst, routedField(nh), body);
+          const n = sealSlot(s, type, flags, dst, routedHops, routedField(nh), body);
           if (n <= 0) return n;
           pool.nh[s] = nh;
           pool.kind[s] = Airtime.Data;
@@ -174,7 +181,7 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
         // own broadcasts go through the pool, like relays, so a weakly covered neighbour gets a second copy
         const s = pool.alloc();
         if (s >= 0) {
-          const n = sealSlot(s, type, flags, dst, floodField(selfId), body);
+          const n = sealSlot(s, type, flags, dst, hopLimit, floodField(selfId), body);
           if (n <= 0) return n;
           transmit(pool.buf[s], n, now, false);
           c.queueFlood(s, -1, -90, now);
