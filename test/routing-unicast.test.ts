@@ -148,18 +148,22 @@ describe('hop limit', () => {
     expect(air.nodes.map((x) => x.deliveries.length)).toEqual([0, 1, 1, 1, 0, 0]);
   });
 
-  test('a routed frame may take up to the clamp in hops; floods keep the default hop limit', () => {
+  test('a unicast may take up to the clamp in hops, routed or flooded; broadcasts keep the default hop limit', () => {
     // a line of 14: 13 hops, beyond the default hop limit of 10 and within the clamp of 16. A route is
     // loop-free, and the path with the best ETX is often longer than the fewest-hop path a flood takes
     const air = createMiniAir({ n: 14, seed: 31 });
     line(air, 14);
+    // before any beacon: no route, so the unicast goes as a flood, and gets as far
+    air.send(0, air.nodes[13].id, new Uint8Array([0xee, 0xee, 0xab, 0xcd]));
+    air.run(2000);
+    expect(received(air, 13, 0).has(0xeeee)).toBe(true);
+    expect(air.nodes[0].router.stats.floodFallback).toBe(1);
     air.run(120000);
-    expect(air.nodes[0].router.stats.floodFallback).toBe(0);
     sendMany(air, 0, 13, 5, 500);
     air.run(air.now + 3000);
-    expect(received(air, 13, 0).size).toBe(5);
+    expect(received(air, 13, 0).size).toBe(6);
     expect(air.nodes[13].deliveries.filter((d) => d.src === air.nodes[0].id).every((d) => d.hops === 12)).toBe(true);
-    expect(air.nodes[0].router.stats.floodFallback).toBe(0); // it went along the route, not as a flood
+    expect(air.nodes[0].router.stats.floodFallback).toBe(1); // the 5 went along the route, not as floods
     // a broadcast still stops after 10 relays (11 hops: node 11 is the last)
     air.send(0, BROADCAST, new Uint8Array([9, 9]));
     air.run(air.now + 2000);
