@@ -43,11 +43,13 @@ export interface OutboxInit {
   mesh: boolean;
   hopLimit: number;
   /**
-   * hop limit of own unicasts (the router's clamp), routed or flooded: a route is loop-free, and the path with
-   * the best ETX often takes more, better hops than the fewest-hop path a flood finds (clusters seed 12: every
-   * lost unicast was a routed frame that ran out of 10 hops on an 11+-hop route); hopLimit is for broadcasts
+   * hop limit of own frames for one node (unicasts, GATEWAY), routed or flooded: the router's clamp. A route is
+   * loop-free, and the path with the best ETX often takes more, better hops than the fewest-hop path a flood
+   * finds (clusters seed 12: every lost unicast was a routed frame that ran out of 10 hops on an 11+-hop route);
+   * a flood looking for one node may have to go further than a broadcast is meant to (1000-node meshes: 3 % of
+   * unicasts). hopLimit is for broadcasts.
    */
-  routedHops: number;
+  unicastHops: number;
   e2eTimeoutMs: number;
   /** e2e slots (capacities.pending) */
   slots: number;
@@ -96,7 +98,7 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
   const mesh = init.mesh;
   const relays = init.role !== 'leaf';
   const hopLimit = init.hopLimit;
-  const routedHops = init.routedHops;
+  const unicastHops = init.unicastHops;
   return function (c) {
     const pool = c.pool;
     const stats = c.stats;
@@ -164,11 +166,12 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
     }
 
     function emit(type: number, dst: number, flags: number, body: Uint8Array, now: number): number {
+      const hops = dst === BROADCAST ? hopLimit : unicastHops;
       const nh = mesh && dst !== BROADCAST && dst !== GATEWAY ? c.routes.nextHop(dst) : 0;
       if (nh !== 0) {
         const s = pool.alloc();
         if (s >= 0) {
-          const n = sealSlot(s, type, flags, dst, routedHops, routedField(nh), body);
+          const n = sealSlot(s, type, flags, dst, hops, routedField(nh), body);
           if (n <= 0) return n;
           pool.nh[s] = nh;
           pool.kind[s] = Airtime.Data;
@@ -181,7 +184,7 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
         // own broadcasts go through the pool, like relays, so a weakly covered neighbour gets a second copy
         const s = pool.alloc();
         if (s >= 0) {
-          const n = sealSlot(s, type, flags, dst, hopLimit, floodField(selfId), body);
+          const n = sealSlot(s, type, flags, dst, hops, floodField(selfId), body);
           if (n <= 0) return n;
           transmit(pool.buf[s], n, now, false);
           c.queueFlood(s, -1, -90, now);
@@ -198,9 +201,7 @@ export function createOutbox(init: OutboxInit): (c: OutboxComponents) => Outbox 
       }
       // a seqno request with no route or no pool slot is dropped: control is never flooded
       if (type === FrameType.Route) return RouterError.Busy;
-      // a unicast without a route floods as far as a route could have taken it (the clamp): it looks for one
-      // node, which may be further than a broadcast is meant to go (1000-node meshes: 3 % were)
-      const n = sealOwn(type, flags, dst, dst === BROADCAST ? hopLimit : routedHops, floodField(selfId), body, txBuf);
+      const n = sealOwn(type, flags, dst, hops, floodField(selfId), body, txBuf);
       if (n <= 0) return n;
       if (mesh && dst !== BROADCAST) stats.floodFallback++; // a unicast we could not route
       transmit(txBuf, n, now, false);

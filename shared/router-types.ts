@@ -67,7 +67,7 @@ export interface RouterInit {
   policy?: Policy;
   role?: Role;
   capacities: RouterCapacities;
-  /** default hop limit for own frames; default 10 */
+  /** hop limit of own broadcasts; default 10 (own unicasts take hopClamp: _outbox.ts) */
   hopLimit?: number;
   /** policy clamp: frames whose hop start exceeds it are not relayed; default 16 */
   hopClamp?: number;

@@ -146,7 +146,7 @@ export function createRouter(init: RouterInit): (c: RouterComponents) => Router 
       },
     });
     out = createOutbox({
-      selfId: selfId, role: role, mesh: mesh, hopLimit: hopLimit, routedHops: hopClamp > hopLimit ? hopClamp : hopLimit, e2eTimeoutMs: opt(init.e2eTimeoutMs, 5000),
+      selfId: selfId, role: role, mesh: mesh, hopLimit: hopLimit, unicastHops: hopClamp > hopLimit ? hopClamp : hopLimit, e2eTimeoutMs: opt(init.e2eTimeoutMs, 5000),
       slots: cap.pending, msgIdStart: Math.floor(rand() * 65536),
     })({
       keys: c.keys, seqs: seqs, seal: seal, dedup: dedup, pool: pool, routes: routes, flood: flood, uni: uni, gov: gov,
